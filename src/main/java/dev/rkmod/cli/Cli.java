@@ -1,0 +1,74 @@
+package dev.rkmod.cli;
+
+import com.google.gson.JsonObject;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+import picocli.CommandLine;
+
+import java.lang.reflect.Constructor;
+import java.util.Arrays;
+
+/** Builds the picocli command tree and maps failures to exit codes and one-paragraph messages. */
+final class Cli {
+    private Cli() {
+    }
+
+    static CommandLine commandLine(Session session, String[] args) {
+        boolean debug = Arrays.asList(args).contains("--debug");
+        boolean json = Arrays.asList(args).contains("--json");
+        CommandLine cl = new CommandLine(RkmodCommand.class, new SessionFactory(session));
+        cl.setOut(session.out());
+        cl.setErr(session.err());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (ex instanceof RkmodException r) {
+                report(session, json, r.exitCode(), r.paragraph());
+                if (debug) {
+                    ex.printStackTrace(session.err());
+                }
+                return r.exitCode().code();
+            }
+            report(session, json, ExitCode.INTERNAL, "Internal error: " + ex
+                    + ". This is a bug in rkmod. Rerun with --debug to see the stack trace and report it.");
+            if (debug) {
+                ex.printStackTrace(session.err());
+            }
+            return ExitCode.INTERNAL.code();
+        });
+        return cl;
+    }
+
+    private static void report(Session s, boolean json, ExitCode code, String paragraph) {
+        if (json) {
+            JsonObject o = new JsonObject();
+            o.addProperty("error", paragraph);
+            o.addProperty("exitCode", code.code());
+            s.out().println(Json.GSON.toJson(o));
+        } else {
+            s.err().println("rkmod: error: " + paragraph);
+        }
+        s.out().flush();
+        s.err().flush();
+    }
+
+    /** Creates command objects, passing the session to constructors that take one. */
+    private static final class SessionFactory implements CommandLine.IFactory {
+        private final Session session;
+        private final CommandLine.IFactory fallback = CommandLine.defaultFactory();
+
+        SessionFactory(Session session) {
+            this.session = session;
+        }
+
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            try {
+                Constructor<K> c = cls.getDeclaredConstructor(Session.class);
+                c.setAccessible(true);
+                return c.newInstance(session);
+            } catch (NoSuchMethodException e) {
+                return fallback.create(cls);
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.rkmod.cli;
+
+import dev.rkmod.infra.host.Host;
+
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+
+/** Entry point: {@code java -jar rkmod.jar}. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        int code = run(args, System.out, System.err, Host.current(), System.console() != null);
+        System.exit(code);
+    }
+
+    /** Runs one invocation; used by the launcher and by in-process tests. */
+    public static int run(String[] args, PrintStream out, PrintStream err, Host host, boolean tty) {
+        PrintWriter o = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+        PrintWriter e = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+        try {
+            return Cli.commandLine(new Session(o, e, host, tty), args).execute(args);
+        } finally {
+            o.flush();
+            e.flush();
+        }
+    }
+}

@@ -1,0 +1,249 @@
+package dev.rkmod.infra.cache;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.reflect.TypeToken;
+import dev.rkmod.infra.event.EventSink;
+import dev.rkmod.infra.fs.FileOps;
+import dev.rkmod.infra.lifecycle.Cleanup;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+
+/**
+ * Content-addressed cache under {@code $XDG_CACHE_HOME/rkmod}. A result is built in a temporary
+ * directory and published by an atomic rename to {@code <kind>/<key>}. A lock file stops two rkmod
+ * processes (or threads) from building the same key at once: the second waits, then reuses.
+ */
+public final class Cache {
+    public static final String ENTRY_FILE = ".rkmod-entry.json";
+    private static final Pattern KIND = Pattern.compile("[a-z][a-z0-9-]{0,39}");
+    private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+
+    private final Path root;
+
+    public Cache(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    /** {@code $XDG_CACHE_HOME/rkmod}, or {@code ~/.cache/rkmod}. */
+    public static Path defaultRoot(Map<String, String> env) {
+        String xdg = env.get("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+            return Path.of(xdg, "rkmod");
+        }
+        String home = env.getOrDefault("HOME", System.getProperty("user.home"));
+        return Path.of(home, ".cache", "rkmod");
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path logDir() {
+        return root.resolve("logs");
+    }
+
+    /** A scratch directory for work that is not cached itself. */
+    public Path scratch(String prefix) {
+        try {
+            Files.createDirectories(root.resolve("tmp"));
+            return Files.createTempDirectory(root.resolve("tmp"), prefix + "-");
+        } catch (IOException e) {
+            throw unwritable(e);
+        }
+    }
+
+    public Optional<CacheEntry> lookup(String kind, CacheKey key) {
+        checkKind(kind);
+        return read(root.resolve(kind).resolve(key.hex()));
+    }
+
+    /** Builds the content of an entry inside an empty directory. */
+    @FunctionalInterface
+    public interface Builder {
+        void build(Path dir) throws Exception;
+    }
+
+    /**
+     * Returns the entry for {@code key}, building it first when absent. Concurrent callers for the
+     * same key wait for the first and then reuse its result.
+     */
+    public CacheEntry getOrBuild(String kind, CacheKey key, String description, EventSink sink, Builder builder) {
+        checkKind(kind);
+        Path finalDir = root.resolve(kind).resolve(key.hex());
+        Optional<CacheEntry> hit = read(finalDir);
+        if (hit.isPresent()) {
+            sink.debug("cache hit: " + kind + "/" + key.shortHex());
+            return hit.get();
+        }
+        Path lockFile = root.resolve("locks").resolve(kind + "-" + key.hex() + ".lock");
+        ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(lockFile, p -> new ReentrantLock());
+        try {
+            Files.createDirectories(lockFile.getParent());
+        } catch (IOException e) {
+            throw unwritable(e);
+        }
+        if (!jvmLock.tryLock()) {
+            sink.info("waiting for another build of " + description + " to finish");
+            jvmLock.lock();
+        }
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock = ch.tryLock();
+            if (lock == null) {
+                sink.info("waiting for another rkmod process building " + description + " (lock " + lockFile + ")");
+                lock = ch.lock();
+            }
+            try {
+                hit = read(finalDir);
+                if (hit.isPresent()) {
+                    sink.info("reusing " + description + " built by another process");
+                    return hit.get();
+                }
+                return buildAndPublish(kind, key, description, finalDir, builder);
+            } finally {
+                lock.release();
+            }
+        } catch (IOException e) {
+            throw unwritable(e);
+        } finally {
+            jvmLock.unlock();
+        }
+    }
+
+    private CacheEntry buildAndPublish(String kind, CacheKey key, String description, Path finalDir, Builder builder)
+            throws IOException {
+        Path tmpRoot = root.resolve("tmp");
+        Files.createDirectories(tmpRoot);
+        Files.createDirectories(finalDir.getParent());
+        Path tmp = Files.createTempDirectory(tmpRoot, kind + "-" + key.shortHex() + "-");
+        boolean published = false;
+        try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> quietDelete(tmp))) {
+            try {
+                builder.build(tmp);
+            } catch (RkmodException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new RkmodException(ExitCode.ENVIRONMENT, "Building " + description + " failed",
+                        e.getClass().getSimpleName() + ": " + e.getMessage(),
+                        "Check free disk space and permissions under " + root, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RkmodException(ExitCode.INTERNAL, "Interrupted while building " + description, null, null, e);
+            } catch (Exception e) {
+                throw new RkmodException(ExitCode.INTERNAL, "Building " + description + " failed unexpectedly",
+                        e.toString(), "Rerun with --debug and report the problem", e);
+            }
+            JsonObject meta = new JsonObject();
+            meta.addProperty("kind", kind);
+            meta.addProperty("key", key.hex());
+            meta.addProperty("description", description);
+            meta.addProperty("created", Instant.now().toString());
+            meta.add("inputs", GSON.toJsonTree(key.inputs()));
+            Files.writeString(tmp.resolve(ENTRY_FILE), GSON.toJson(meta), StandardCharsets.UTF_8);
+            FileOps.moveAtomically(tmp, finalDir);
+            published = true;
+        } finally {
+            if (!published) {
+                quietDelete(tmp);
+            }
+        }
+        return read(finalDir).orElseThrow(() -> new IllegalStateException("published entry unreadable: " + finalDir));
+    }
+
+    /** Every published entry, newest first. */
+    public List<CacheEntry> list() {
+        List<CacheEntry> out = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return out;
+        }
+        try (DirectoryStream<Path> kinds = Files.newDirectoryStream(root, Files::isDirectory)) {
+            for (Path kindDir : kinds) {
+                String name = kindDir.getFileName().toString();
+                if (!KIND.matcher(name).matches() || name.equals("tmp") || name.equals("locks") || name.equals("logs")) {
+                    continue;
+                }
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(kindDir, Files::isDirectory)) {
+                    for (Path e : entries) {
+                        read(e).ifPresent(out::add);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw unwritable(e);
+        }
+        out.sort(Comparator.comparing(CacheEntry::created).reversed());
+        return out;
+    }
+
+    /** Removes entries (all, or of one kind) plus stale temporary directories and logs. */
+    public List<CacheEntry> clear(String kindOrNull) {
+        List<CacheEntry> removed = new ArrayList<>();
+        for (CacheEntry e : list()) {
+            if (kindOrNull == null || kindOrNull.equals(e.kind())) {
+                FileOps.deleteTree(e.dir());
+                removed.add(e);
+            }
+        }
+        if (kindOrNull == null) {
+            FileOps.deleteTree(root.resolve("tmp"));
+            FileOps.deleteTree(root.resolve("logs"));
+        }
+        return removed;
+    }
+
+    private Optional<CacheEntry> read(Path dir) {
+        Path meta = dir.resolve(ENTRY_FILE);
+        if (!Files.isRegularFile(meta)) {
+            return Optional.empty();
+        }
+        try {
+            JsonObject o = GSON.fromJson(Files.readString(meta, StandardCharsets.UTF_8), JsonObject.class);
+            Map<String, String> inputs = GSON.fromJson(o.get("inputs"), new TypeToken<Map<String, String>>() { }.getType());
+            return Optional.of(new CacheEntry(o.get("kind").getAsString(), o.get("key").getAsString(),
+                    o.get("description").getAsString(), Instant.parse(o.get("created").getAsString()), dir,
+                    inputs == null ? Map.of() : inputs));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void quietDelete(Path p) {
+        try {
+            FileOps.deleteTree(p);
+        } catch (RuntimeException ignored) {
+            // leave it; 'rkmod cache clear' removes stale temporary directories
+        }
+    }
+
+    private static void checkKind(String kind) {
+        if (!KIND.matcher(kind).matches() || List.of("tmp", "locks", "logs").contains(kind)) {
+            throw new IllegalArgumentException("bad cache kind: " + kind);
+        }
+    }
+
+    private RkmodException unwritable(IOException e) {
+        return new RkmodException(ExitCode.ENVIRONMENT, "The rkmod cache at " + root + " is not usable",
+                e.getClass().getSimpleName() + ": " + e.getMessage(),
+                "Make it writable, free disk space, or point XDG_CACHE_HOME elsewhere", e);
+    }
+}

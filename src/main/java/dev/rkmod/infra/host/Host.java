@@ -1,0 +1,94 @@
+package dev.rkmod.infra.host;
+
+import dev.rkmod.format.OsRelease;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Facts about the machine rkmod runs on. Paths are fields so tests can point them at fixtures.
+ *
+ * @param fsRoot the file system root ("/" normally) below which /var/lib/dpkg/status, /etc/apt and
+ *               /etc/os-release are read
+ * @param uid    the effective user id
+ * @param env    the environment
+ */
+public record Host(Path fsRoot, int uid, Map<String, String> env) {
+
+    public static Host current() {
+        return new Host(Path.of("/"), readUid(), System.getenv());
+    }
+
+    public Path dpkgStatus() {
+        return fsRoot.resolve("var/lib/dpkg/status");
+    }
+
+    public Path etcApt() {
+        return fsRoot.resolve("etc/apt");
+    }
+
+    public OsRelease osRelease() {
+        try {
+            return OsRelease.read(fsRoot.resolve("etc/os-release"));
+        } catch (IOException e) {
+            return OsRelease.parse("");
+        }
+    }
+
+    public boolean isRoot() {
+        return uid == 0;
+    }
+
+    /** Debian (or a derivative) with apt-get available. */
+    public boolean isDebian() {
+        return osRelease().isDebianFamily() && Files.isRegularFile(dpkgStatus()) && which("apt-get").isPresent();
+    }
+
+    /** The Debian architecture name of this JVM's machine. */
+    public String debianArch() {
+        String a = System.getProperty("os.arch");
+        return switch (a) {
+            case "amd64", "x86_64" -> "amd64";
+            case "aarch64" -> "arm64";
+            default -> a;
+        };
+    }
+
+    /** Finds an executable on PATH. */
+    public Optional<Path> which(String name) {
+        String path = env.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+        for (String dir : path.split(":")) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(dir, name);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                return Optional.of(p);
+            }
+        }
+        for (String dir : new String[] {"/usr/sbin", "/sbin"}) {
+            Path p = Path.of(dir, name);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static int readUid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    String[] f = line.substring(4).trim().split("\\s+");
+                    return Integer.parseInt(f[1]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through: unknown, treat as unprivileged
+        }
+        return -1;
+    }
+}

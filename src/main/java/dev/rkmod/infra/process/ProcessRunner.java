@@ -1,0 +1,229 @@
+package dev.rkmod.infra.process;
+
+import dev.rkmod.infra.event.Event;
+import dev.rkmod.infra.event.EventSink;
+import dev.rkmod.infra.lifecycle.Cleanup;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The one way rkmod starts programs. Argument vectors only, a timeout on every call, output
+ * streamed line by line to the event sink and to a log file, and children killed when rkmod
+ * exits or the timeout expires.
+ */
+public final class ProcessRunner {
+    public static final int TAIL_LINES = 30;
+
+    private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+    private static final AtomicLong SEQ = new AtomicLong();
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+
+    static {
+        Cleanup.register(Cleanup.Phase.PROCESSES, ProcessRunner::killAll);
+    }
+
+    private final EventSink sink;
+    private final Path logDir;
+
+    /**
+     * @param logDir where full logs go; created on demand
+     */
+    public ProcessRunner(EventSink sink, Path logDir) {
+        this.sink = sink;
+        this.logDir = logDir;
+    }
+
+    public EventSink sink() {
+        return sink;
+    }
+
+    /** Runs the call to completion. Throws {@link ProcessFailedException} on failure unless allowed. */
+    public ProcessResult run(ProcessSpec spec) {
+        ProcessBuilder pb = new ProcessBuilder(spec.argv());
+        if (spec.workDir() != null) {
+            pb.directory(spec.workDir().toFile());
+        }
+        Map<String, String> env = pb.environment();
+        spec.env().forEach((k, v) -> {
+            if (v == null) {
+                env.remove(k);
+            } else {
+                env.put(k, v);
+            }
+        });
+        pb.redirectErrorStream(true);
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+
+        Path log = spec.writeLog() ? newLogPath(spec.label()) : null;
+        long start = System.nanoTime();
+        Process process;
+        try {
+            process = pb.start();
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT,
+                    "Cannot run '" + spec.argv().get(0) + "'" + (spec.workDir() != null ? " in " + spec.workDir() : ""),
+                    "The program is not installed, not executable, or the directory does not exist (" + e.getMessage() + ")",
+                    "Install the missing tool; 'rkmod deps --install' installs everything rkmod uses", e);
+        }
+        LIVE.add(process);
+        AtomicBoolean timedOut = new AtomicBoolean();
+        Thread watchdog = startWatchdog(process, spec.timeout(), timedOut);
+        List<String> captured = new ArrayList<>();
+        Deque<String> tail = new ArrayDeque<>();
+        int exit;
+        try {
+            pump(process, spec, log, captured, tail);
+            exit = process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            killTree(process);
+            throw new RkmodException(ExitCode.INTERNAL, "Interrupted while running " + spec.label(), null, null, e);
+        } finally {
+            watchdog.interrupt();
+            LIVE.remove(process);
+        }
+        ProcessResult result = new ProcessResult(spec.argv(), exit, List.copyOf(captured), List.copyOf(tail), log,
+                Duration.ofNanos(System.nanoTime() - start), timedOut.get());
+        if (!result.ok() && !spec.failureAllowed()) {
+            throw failure(spec, result);
+        }
+        return result;
+    }
+
+    private void pump(Process process, ProcessSpec spec, Path log, List<String> captured, Deque<String> tail) {
+        BufferedWriter writer = null;
+        try (BufferedReader reader = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            if (log != null) {
+                Files.createDirectories(log.getParent());
+                writer = Files.newBufferedWriter(log, StandardCharsets.UTF_8);
+                writer.write("$ " + spec.display());
+                writer.newLine();
+            }
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (writer != null) {
+                    writer.write(line);
+                    writer.newLine();
+                }
+                if (tail.size() == TAIL_LINES) {
+                    tail.removeFirst();
+                }
+                tail.addLast(line);
+                if (spec.captureOutput()) {
+                    captured.add(line);
+                }
+                if (spec.streamOutput()) {
+                    sink.emit(new Event.OutputLine(spec.label(), line));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            if (writer != null) {
+                try {
+                    writer.close();
+                } catch (IOException ignored) {
+                    // the log is best effort; the result still carries the tail
+                }
+            }
+        }
+    }
+
+    private static Thread startWatchdog(Process process, Duration timeout, AtomicBoolean timedOut) {
+        Thread t = new Thread(() -> {
+            try {
+                if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    timedOut.set(true);
+                    killTree(process);
+                }
+            } catch (InterruptedException ignored) {
+                // the process finished first
+            }
+        }, "rkmod-watchdog");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Ends a process and all its descendants: TERM first, KILL after a grace period. */
+    static void killTree(Process process) {
+        List<ProcessHandle> all = new ArrayList<>();
+        process.toHandle().descendants().forEach(all::add);
+        all.add(process.toHandle());
+        all.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        for (ProcessHandle h : all) {
+            while (h.isAlive() && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (h.isAlive()) {
+                h.descendants().forEach(ProcessHandle::destroyForcibly);
+                h.destroyForcibly();
+            }
+        }
+    }
+
+    private static void killAll() {
+        for (Process p : LIVE) {
+            killTree(p);
+        }
+    }
+
+    private RkmodException failure(ProcessSpec spec, ProcessResult result) {
+        String what = result.timedOut()
+                ? "'" + spec.label() + "' did not finish within " + human(spec.timeout()) + " and was stopped"
+                : "'" + spec.label() + "' failed with exit status " + result.exitCode();
+        StringBuilder why = new StringBuilder("Command: ").append(spec.display());
+        if (!result.tail().isEmpty()) {
+            why.append("\nLast lines of its output:\n");
+            for (String l : result.tail()) {
+                why.append("  ").append(l).append('\n');
+            }
+        }
+        String fix = result.log() != null ? "The full log is " + result.log() : null;
+        return new ProcessFailedException(spec.failureCode(), what, why.toString().stripTrailing(), fix, result);
+    }
+
+    private Path newLogPath(String label) {
+        String safe = label.replaceAll("[^A-Za-z0-9._-]", "_");
+        return logDir.resolve(LocalDateTime.now().format(STAMP) + "-" + ProcessHandle.current().pid() + "-"
+                + SEQ.incrementAndGet() + "-" + safe + ".log");
+    }
+
+    static String human(Duration d) {
+        long s = d.toSeconds();
+        if (s < 120) {
+            return s + " s";
+        }
+        return (s / 60) + " min" + (s % 60 != 0 ? " " + (s % 60) + " s" : "");
+    }
+}

@@ -1,0 +1,65 @@
+package dev.rkmod.model;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * A toolchain profile: what a kernel generation needs on this machine. The host packages come
+ * from the host's Debian; a profile whose toolchain is newer than the host's has a debootstrap
+ * root as well. This is the one table `rkmod deps` reads.
+ */
+public enum Profile {
+    LINUX_6_1("6.1",
+            "Debian bookworm: linux-source-6.1 built with Debian's rustc 1.63, bindgen 0.60 and clang 14",
+            List.of("linux-source-6.1", "linux-config-6.1", "rustc", "rust-src", "bindgen", "clang", "lld", "llvm",
+                    "flex", "bison", "bc", "libelf-dev", "libssl-dev", "cpio", "kmod", "xz-utils",
+                    "qemu-system-x86", "busybox-static"),
+            null),
+    LINUX_6_12("6.12",
+            "Debian trixie in a debootstrap root: linux-source-6.12 built with rustc 1.85, bindgen 0.71 and clang 19",
+            List.of("debootstrap", "debian-archive-keyring", "kmod", "cpio", "qemu-system-x86", "busybox-static"),
+            new RootSpec("trixie", "minbase", List.of(
+                    "build-essential", "bc", "bison", "flex", "libelf-dev", "libssl-dev", "cpio", "kmod",
+                    "rustc", "rust-src", "bindgen", "clang", "lld", "llvm",
+                    "linux-source-6.12", "linux-config-6.12", "xz-utils", "python3")));
+
+    private final String id;
+    private final String summary;
+    private final List<String> hostPackages;
+    private final RootSpec root;
+
+    Profile(String id, String summary, List<String> hostPackages, RootSpec root) {
+        this.id = id;
+        this.summary = summary;
+        this.hostPackages = hostPackages.stream().sorted().toList();
+        this.root = root;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String summary() {
+        return summary;
+    }
+
+    /** Debian packages needed on the host, sorted. */
+    public List<String> hostPackages() {
+        return hostPackages;
+    }
+
+    /** The debootstrap root this profile's toolchain lives in, if any. */
+    public Optional<RootSpec> root() {
+        return Optional.ofNullable(root);
+    }
+
+    public static Optional<Profile> byId(String id) {
+        return Arrays.stream(values()).filter(p -> p.id.equals(id)).findFirst();
+    }
+
+    public static String ids() {
+        return Arrays.stream(values()).map(Profile::id).collect(Collectors.joining(", "));
+    }
+}
