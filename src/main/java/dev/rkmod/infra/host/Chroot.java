@@ -59,12 +59,12 @@ public final class Chroot implements AutoCloseable {
 
     /** The argument vector that runs {@code argv} inside the root, in {@code dir} (a path inside the root). */
     public List<String> argv(String dir, List<String> env, List<String> argv) {
-        List<String> out = new ArrayList<>(List.of("chroot", root.toString(), "/usr/bin/env", "-i",
-                "PATH=" + PATH, "HOME=/root", "LC_ALL=C.UTF-8", "TERM=dumb"));
-        out.addAll(env);
+        List<String> out = new ArrayList<>(List.of("chroot", root.toString(), "/usr/bin/env", "-i"));
         if (dir != null) {
             out.add("--chdir=" + dir);
         }
+        out.addAll(List.of("PATH=" + PATH, "HOME=/root", "LC_ALL=C.UTF-8", "TERM=dumb"));
+        out.addAll(env);
         out.addAll(argv);
         return out;
     }

@@ -39,6 +39,7 @@ public final class ProcessRunner {
 
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
     private static final AtomicLong SEQ = new AtomicLong();
+    private static final AtomicBoolean SHUTTING_DOWN = new AtomicBoolean();
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     static {
@@ -107,6 +108,10 @@ public final class ProcessRunner {
         }
         ProcessResult result = new ProcessResult(spec.argv(), exit, List.copyOf(captured), List.copyOf(tail), log,
                 Duration.ofNanos(System.nanoTime() - start), timedOut.get());
+        if (!result.ok() && SHUTTING_DOWN.get()) {
+            throw new RkmodException(ExitCode.INTERNAL, "Interrupted: rkmod was stopped while '" + spec.label()
+                    + "' was running", "Its programs were ended and partial results removed", null);
+        }
         if (!result.ok() && !spec.failureAllowed()) {
             throw failure(spec, result);
         }
@@ -193,6 +198,7 @@ public final class ProcessRunner {
     }
 
     private static void killAll() {
+        SHUTTING_DOWN.set(true);
         for (Process p : LIVE) {
             killTree(p);
         }
@@ -220,6 +226,9 @@ public final class ProcessRunner {
     }
 
     static String human(Duration d) {
+        if (d.toMillis() < 1000) {
+            return d.toMillis() + " ms";
+        }
         long s = d.toSeconds();
         if (s < 120) {
             return s + " s";

@@ -1,0 +1,173 @@
+package dev.rkmod.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.rkmod.infra.cache.Cache;
+import dev.rkmod.infra.cache.CacheKey;
+import dev.rkmod.infra.host.Host;
+import dev.rkmod.model.Profile;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** In-process CLI tests: exit codes, messages and files a user sees. */
+class CliTest {
+    @TempDir
+    Path fs;
+
+    private Map<String, String> env;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        env = new HashMap<>(System.getenv());
+        env.put("XDG_CACHE_HOME", fs.resolve("cache").toString());
+        Files.createDirectories(fs.resolve("etc"));
+        Files.writeString(fs.resolve("etc/os-release"), "ID=debian\nVERSION_CODENAME=bookworm\n");
+        Files.createDirectories(fs.resolve("var/lib/dpkg"));
+    }
+
+    private Host host(int uid) {
+        return new Host(fs, uid, env);
+    }
+
+    private void installed(List<String> packages) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (String p : packages) {
+            sb.append("Package: ").append(p).append("\nStatus: install ok installed\nVersion: 1.0-test\n\n");
+        }
+        Files.writeString(fs.resolve("var/lib/dpkg/status"), sb.toString());
+    }
+
+    @Test
+    void helpListsTheCommandsAndExitCodes() {
+        CliRun r = CliRun.run(host(1000), "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("deps", "cache", "Exit codes:", "3  environment or toolchain missing");
+    }
+
+    @Test
+    void versionIsPrinted() {
+        CliRun r = CliRun.run(host(1000), "--version");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).startsWith("rkmod 0.");
+    }
+
+    @Test
+    void unknownCommandIsAUsageError() {
+        CliRun r = CliRun.run(host(1000), "frobnicate");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("Unmatched argument").doesNotContain("at dev.rkmod");
+    }
+
+    @Test
+    void noCommandIsAUsageError() {
+        CliRun r = CliRun.run(host(1000));
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("Missing command");
+    }
+
+    @Test
+    void unknownProfileIsAUsageError() {
+        CliRun r = CliRun.run(host(1000), "deps", "--profile", "9.9");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("Unknown profile '9.9'. Known profiles: 6.1, 6.12.");
+    }
+
+    @Test
+    void depsReportsMissingPackagesWithTheCommandAndExit3() throws Exception {
+        installed(List.of("rustc", "clang"));
+        CliRun r = CliRun.run(host(1000), "deps", "--profile", "6.1");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.out()).containsPattern("ok\\s+rustc\\s+1.0-test").containsPattern("MISSING\\s+linux-source-6.1")
+                .contains("apt-get install -y --no-install-recommends bc bindgen bison busybox-static");
+        assertThat(r.out()).doesNotContain("install -y --no-install-recommends bc bindgen bison busybox-static clang");
+    }
+
+    @Test
+    void depsCompleteProfileExits0AndJsonIsParseable() throws Exception {
+        installed(Profile.LINUX_6_1.hostPackages());
+        CliRun r = CliRun.run(host(1000), "deps", "--profile", "6.1", "--json");
+        assertThat(r.exit()).isZero();
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertThat(o.get("complete").getAsBoolean()).isTrue();
+        JsonObject p = o.getAsJsonArray("profiles").get(0).getAsJsonObject();
+        assertThat(p.get("profile").getAsString()).isEqualTo("6.1");
+        assertThat(p.getAsJsonArray("host")).hasSize(Profile.LINUX_6_1.hostPackages().size());
+        assertThat(p.getAsJsonArray("missing")).isEmpty();
+    }
+
+    @Test
+    void depsInstallIsANoOpWhenComplete() throws Exception {
+        installed(Profile.LINUX_6_1.hostPackages());
+        CliRun r = CliRun.run(host(1000), "deps", "--profile", "6.1", "--install");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("complete").doesNotContain("did:");
+        assertThat(r.err()).doesNotContain("apt-get");
+    }
+
+    @Test
+    void depsInstallAsNonRootPrintsTheExactCommandAndExits3() throws Exception {
+        installed(List.of("rustc"));
+        CliRun r = CliRun.run(host(1000), "deps", "--profile", "6.1", "--install");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.err()).startsWith("rkmod: error: Installing packages needs root")
+                .contains("Run: sudo apt-get install -y --no-install-recommends bc bindgen")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void depsInstallOffDebianPrintsTheCommandAndExits3() throws Exception {
+        Files.writeString(fs.resolve("etc/os-release"), "ID=fedora\n");
+        CliRun r = CliRun.run(host(0), "deps", "--profile", "6.1", "--install");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.err()).contains("not Debian with apt-get").contains("apt-get install -y --no-install-recommends");
+    }
+
+    @Test
+    void errorsInJsonModeAreJson() throws Exception {
+        installed(List.of());
+        CliRun r = CliRun.run(host(1000), "deps", "--profile", "6.1", "--install", "--json");
+        assertThat(r.exit()).isEqualTo(3);
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertThat(o.get("exitCode").getAsInt()).isEqualTo(3);
+        assertThat(o.get("error").getAsString()).contains("needs root");
+    }
+
+    @Test
+    void profile612ReportsTheMissingRoot() throws Exception {
+        installed(Profile.LINUX_6_12.hostPackages());
+        CliRun r = CliRun.run(host(1000), "deps", "--profile", "6.12");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.out()).contains("Debian trixie root").contains("MISSING  not made yet")
+                .contains("sudo ./rkmod deps --install --profile 6.12");
+    }
+
+    @Test
+    void cacheListAndClear() {
+        CliRun empty = CliRun.run(host(1000), "cache", "list");
+        assertThat(empty.exit()).isZero();
+        assertThat(empty.out()).contains("(empty)").contains(fs.resolve("cache/rkmod").toString());
+
+        Cache cache = new Cache(fs.resolve("cache/rkmod"));
+        cache.getOrBuild("kernel", CacheKey.of(Map.of("k", "v")), "a test kernel", e -> { },
+                dir -> Files.writeString(dir.resolve("bzImage"), "x".repeat(2048)));
+        CliRun list = CliRun.run(host(1000), "cache", "list");
+        assertThat(list.out()).containsPattern("kernel\\s+[0-9a-f]{12}\\s+2\\.\\d KiB.*a test kernel");
+
+        CliRun json = CliRun.run(host(1000), "cache", "list", "--json");
+        assertThat(JsonParser.parseString(json.out()).getAsJsonObject().getAsJsonArray("entries")).hasSize(1);
+
+        CliRun clear = CliRun.run(host(1000), "cache", "clear");
+        assertThat(clear.exit()).isZero();
+        assertThat(clear.out()).contains("1 entry removed");
+        assertThat(cache.list()).isEmpty();
+    }
+}
