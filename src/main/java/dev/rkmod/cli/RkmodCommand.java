@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         },
         subcommands = {
             DepsCommand.class,
+            KernelCommand.class,
             CacheCommand.class,
             CommandLine.HelpCommand.class
         },

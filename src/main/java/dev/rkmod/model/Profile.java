@@ -16,25 +16,56 @@ public enum Profile {
             List.of("linux-source-6.1", "linux-config-6.1", "rustc", "rust-src", "bindgen", "clang", "lld", "llvm",
                     "flex", "bison", "bc", "libelf-dev", "libssl-dev", "cpio", "kmod", "xz-utils",
                     "qemu-system-x86", "busybox-static"),
-            null),
+            null, "/usr/bin/rustc", "/usr/src/linux-source-6.1.tar.xz",
+            "/usr/src/linux-config-6.1/config.amd64_none_amd64.xz"),
     LINUX_6_12("6.12",
             "Debian trixie in a debootstrap root: linux-source-6.12 built with rustc 1.85, bindgen 0.71 and clang 19",
             List.of("debootstrap", "debian-archive-keyring", "kmod", "cpio", "qemu-system-x86", "busybox-static"),
             new RootSpec("trixie", "minbase", List.of(
                     "build-essential", "bc", "bison", "flex", "libelf-dev", "libssl-dev", "cpio", "kmod",
                     "rustc", "rust-src", "bindgen", "clang", "lld", "llvm",
-                    "linux-source-6.12", "linux-config-6.12", "xz-utils", "python3")));
+                    "linux-source-6.12", "linux-config-6.12", "xz-utils", "python3")),
+            "/usr/bin/rustc", "/usr/src/linux-source-6.12.tar.xz",
+            "/usr/src/linux-config-6.12/config.amd64_none_amd64.xz");
 
     private final String id;
     private final String summary;
     private final List<String> hostPackages;
     private final RootSpec root;
+    private final String rustc;
+    private final String sourceTarball;
+    private final String distroConfig;
 
-    Profile(String id, String summary, List<String> hostPackages, RootSpec root) {
+    Profile(String id, String summary, List<String> hostPackages, RootSpec root, String rustc, String sourceTarball,
+            String distroConfig) {
         this.id = id;
         this.summary = summary;
         this.hostPackages = hostPackages.stream().sorted().toList();
         this.root = root;
+        this.rustc = rustc;
+        this.sourceTarball = sourceTarball;
+        this.distroConfig = distroConfig;
+    }
+
+    /** The pinned rustc, as a path seen by the toolchain (inside the root when there is one). */
+    public String rustc() {
+        return rustc;
+    }
+
+    /** The Debian kernel source tarball, as seen by the toolchain. */
+    public String sourceTarball() {
+        return sourceTarball;
+    }
+
+    /** Debian's amd64 distro config for this kernel, as seen by the toolchain. */
+    public String distroConfig() {
+        return distroConfig;
+    }
+
+    /** The profile for a kernel version such as "6.12.117": by its major.minor series. */
+    public static Optional<Profile> forKernelVersion(String version) {
+        String[] p = version.split("[.-]");
+        return p.length < 2 ? Optional.empty() : byId(p[0] + "." + p[1]);
     }
 
     public String id() {

@@ -27,7 +27,7 @@ final class LayerRules {
                 .whereLayer("cli").mayNotBeAccessedByAnyLayer()
                 .whereLayer("workflow").mayOnlyBeAccessedByLayers("cli")
                 .whereLayer("infra").mayOnlyBeAccessedByLayers("cli", "workflow")
-                .whereLayer("format").mayOnlyBeAccessedByLayers("workflow", "infra")
+                .whereLayer("format").mayOnlyBeAccessedByLayers("cli", "workflow", "infra")
                 .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "workflow", "infra", "format")
                 .as("rkmod layers: cli -> workflow -> infra/format -> model");
     }

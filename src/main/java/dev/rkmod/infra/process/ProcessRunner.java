@@ -144,6 +144,9 @@ public final class ProcessRunner {
                 if (spec.streamOutput()) {
                     sink.emit(new Event.OutputLine(spec.label(), line));
                 }
+                if (spec.lineListener() != null) {
+                    spec.lineListener().accept(line);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

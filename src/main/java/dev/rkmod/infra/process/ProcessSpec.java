@@ -26,6 +26,7 @@ public final class ProcessSpec {
     private boolean writeLog = true;
     private ExitCode failureCode = ExitCode.BUILD_FAILED;
     private boolean allowFailure;
+    private java.util.function.Consumer<String> lineListener;
 
     private ProcessSpec(List<String> argv) {
         if (argv.isEmpty()) {
@@ -97,6 +98,16 @@ public final class ProcessSpec {
     public ProcessSpec allowFailure() {
         this.allowFailure = true;
         return this;
+    }
+
+    /** Also hands every output line to {@code listener} (for progress counting). */
+    public ProcessSpec onLine(java.util.function.Consumer<String> listener) {
+        this.lineListener = listener;
+        return this;
+    }
+
+    public java.util.function.Consumer<String> lineListener() {
+        return lineListener;
     }
 
     public List<String> argv() {

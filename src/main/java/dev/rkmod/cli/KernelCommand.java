@@ -1,0 +1,207 @@
+package dev.rkmod.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.rkmod.format.KernelConfig;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.workflow.kernel.ConfigOutcome;
+import dev.rkmod.workflow.kernel.KernelWorkflow;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "kernel",
+        description = "Build a Rust-enabled kernel from a distro source and config, with its toolchain pinned.",
+        mixinStandardHelpOptions = true,
+        subcommands = {KernelCommand.ConfigCmd.class, KernelCommand.BuildCmd.class, KernelCommand.ListCmd.class})
+final class KernelCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: config, build or list.");
+    }
+
+    @Command(name = "config", mixinStandardHelpOptions = true,
+            description = {
+                "Merge a base config and fragments, run olddefconfig with the pinned toolchain, and check that",
+                "CONFIG_RUST=y survived. If not, name the options that blocked it and exit 1; --fix-rust turns",
+                "them off and prints every option that changed against the base config."
+            })
+    static final class ConfigCmd implements Callable<Integer> {
+        private final Session session;
+        @Mixin
+        KernelOptions kernel = new KernelOptions();
+        @Option(names = "--out", paramLabel = "FILE", description = "Write the final .config here (atomically).")
+        Path out;
+        @Mixin
+        OutputOptions output = new OutputOptions();
+
+        ConfigCmd(Session session) {
+            this.session = session;
+        }
+
+        @Override
+        public Integer call() {
+            ConfigOutcome o = new KernelWorkflow(session.context(output)).config(kernel.request(), Optional.ofNullable(out));
+            if (output.json()) {
+                session.out().println(Json.GSON.toJson(json(o, out)));
+            } else {
+                text(session.out(), o, out);
+            }
+            return o.rustEnabled() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
+        }
+
+        private static void text(PrintWriter w, ConfigOutcome o, Path out) {
+            if (!o.blockers().isEmpty()) {
+                w.println("CONFIG_RUST=y did not survive olddefconfig. Blocked by:");
+                for (ConfigOutcome.Blocker b : o.blockers()) {
+                    StringBuilder vals = new StringBuilder();
+                    b.values().forEach((k, v) -> vals.append(vals.isEmpty() ? "" : ", ").append(k).append('=').append(v));
+                    w.printf("  depends on %-40s  (%s)%s%n", b.clause(), vals,
+                            b.fixable() != null ? "  fix: turn off " + b.fixable() : "");
+                }
+                if (!o.rustAvailable().isEmpty()) {
+                    w.println("make rustavailable says:");
+                    o.rustAvailable().forEach(l -> w.println("  " + l));
+                }
+            }
+            if (!o.fixed().isEmpty()) {
+                w.println("--fix-rust turned off: " + String.join(", ", o.fixed()));
+                w.println("Changes against the base config:");
+                o.changes().values().forEach(c -> w.printf("  CONFIG_%-36s %s -> %s%n", c.symbol(), c.before(), c.after()));
+            }
+            o.notApplied().forEach(n -> w.println("warning: requested option not kept by olddefconfig: " + n));
+            if (o.rustEnabled()) {
+                w.println("CONFIG_RUST=y  (" + o.result().string("RUSTC_VERSION_TEXT").orElse("rustc version not recorded") + ")");
+                if (out != null) {
+                    w.println("wrote " + out);
+                }
+            } else {
+                boolean fixable = o.blockers().stream().anyMatch(b -> b.fixable() != null);
+                w.println(fixable && o.fixed().isEmpty()
+                        ? "Run again with --fix-rust to turn the blocking options off."
+                        : "CONFIG_RUST is still off; the remaining blockers cannot be fixed by configuration (see 'rkmod deps').");
+            }
+        }
+
+        private static JsonObject json(ConfigOutcome o, Path out) {
+            JsonObject j = new JsonObject();
+            j.addProperty("rust", o.rustEnabled());
+            j.addProperty("rustcVersionText", o.result().string("RUSTC_VERSION_TEXT").orElse(null));
+            JsonArray blockers = new JsonArray();
+            for (ConfigOutcome.Blocker b : o.blockers()) {
+                JsonObject bj = new JsonObject();
+                bj.addProperty("clause", b.clause());
+                JsonObject vals = new JsonObject();
+                b.values().forEach(vals::addProperty);
+                bj.add("values", vals);
+                bj.addProperty("fix", b.fixable());
+                blockers.add(bj);
+            }
+            j.add("blockers", blockers);
+            JsonArray fixed = new JsonArray();
+            o.fixed().forEach(fixed::add);
+            j.add("fixed", fixed);
+            JsonArray changes = new JsonArray();
+            for (KernelConfig.Change c : o.changes().values()) {
+                JsonObject cj = new JsonObject();
+                cj.addProperty("symbol", "CONFIG_" + c.symbol());
+                cj.addProperty("before", c.before());
+                cj.addProperty("after", c.after());
+                changes.add(cj);
+            }
+            j.add("changes", changes);
+            JsonArray notApplied = new JsonArray();
+            o.notApplied().forEach(notApplied::add);
+            j.add("notApplied", notApplied);
+            j.addProperty("out", out == null || !o.rustEnabled() ? null : out.toString());
+            return j;
+        }
+    }
+
+    @Command(name = "build", mixinStandardHelpOptions = true,
+            description = {
+                "Configure and build the kernel with LLVM=1 and the pinned rustc/bindgen (Debian's for 6.1, the trixie",
+                "root's for 6.12). The result is a cached build tree with bzImage, modules, rkmod-kernel.json and",
+                "rust-toolchain; an identical second build is a cache hit."
+            })
+    static final class BuildCmd implements Callable<Integer> {
+        private final Session session;
+        @Mixin
+        KernelOptions kernel = new KernelOptions();
+        @Mixin
+        OutputOptions output = new OutputOptions();
+
+        BuildCmd(Session session) {
+            this.session = session;
+        }
+
+        @Override
+        public Integer call() {
+            KernelWorkflow.Built b = new KernelWorkflow(session.context(output)).build(kernel.request());
+            if (output.json()) {
+                JsonObject j = JsonParser.parseString(b.manifest().toJson()).getAsJsonObject();
+                j.addProperty("tree", b.tree().toString());
+                j.addProperty("cacheHit", b.cacheHit());
+                session.out().println(Json.GSON.toJson(j));
+            } else {
+                var m = b.manifest();
+                PrintWriter w = session.out();
+                w.println("kernel " + m.release() + (b.cacheHit() ? " (cached)" : " built in " + m.buildSeconds() + " s"));
+                w.println("  tree       " + b.tree());
+                w.println("  bzImage    " + b.tree().resolve(m.bzImage()));
+                w.println("  rustc      " + m.rustc());
+                w.println("  bindgen    " + m.bindgen());
+                w.println("  clang      " + m.clang());
+                w.println("  generation " + m.generation());
+            }
+            return ExitCode.OK.code();
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List cached kernels.")
+    static final class ListCmd implements Callable<Integer> {
+        private final Session session;
+        @Mixin
+        OutputOptions output = new OutputOptions();
+
+        ListCmd(Session session) {
+            this.session = session;
+        }
+
+        @Override
+        public Integer call() {
+            List<KernelWorkflow.Built> all = new KernelWorkflow(session.context(output)).list();
+            if (output.json()) {
+                JsonArray arr = new JsonArray();
+                for (KernelWorkflow.Built b : all) {
+                    JsonObject j = JsonParser.parseString(b.manifest().toJson()).getAsJsonObject();
+                    j.addProperty("tree", b.tree().toString());
+                    arr.add(j);
+                }
+                JsonObject o = new JsonObject();
+                o.add("kernels", arr);
+                session.out().println(Json.GSON.toJson(o));
+                return ExitCode.OK.code();
+            }
+            if (all.isEmpty()) {
+                session.out().println("no cached kernels; build one with 'rkmod kernel build'");
+            }
+            for (KernelWorkflow.Built b : all) {
+                var m = b.manifest();
+                session.out().printf("%-22s %-10s %-45s %s%n", m.release(), m.base(), m.rustc(), b.tree());
+            }
+            return ExitCode.OK.code();
+        }
+    }
+}

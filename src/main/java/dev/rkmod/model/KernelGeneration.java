@@ -1,0 +1,155 @@
+package dev.rkmod.model;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What an out-of-tree Rust module build needs from each kernel generation. This is the one table
+ * rkmod consults; commands never compare kernel versions themselves. Rows are ordered oldest first.
+ * The generation of a tree is decided from what it contains (see {@link #detect}); the version number
+ * is only a fallback, because stable backports move features (6.12.117 has the 6.13 allocator).
+ */
+public enum KernelGeneration {
+    /** 6.1: byte-string module! values, {@code rust/target.json}, alloc crate, Vec::try_push. */
+    G6_1("6.1", 601, 601, "rust/target.json", Set.of("core", "compiler_builtins", "alloc", "bindings", "kernel"),
+            ModuleSyntax.BYTE_STRINGS, "1.62.0", "0.56.0", true),
+    /** 6.2: string module! values, adds build_error. */
+    G6_2("6.2", 602, 602, "rust/target.json", Set.of("core", "compiler_builtins", "alloc", "bindings", "build_error", "kernel"),
+            ModuleSyntax.STRINGS_TRY_PUSH, "1.62.0", "0.56.0", true),
+    /** 6.3 to 6.9: {@code scripts/target.json}, uapi crate, still try_push. */
+    G6_3("6.3", 603, 609, "scripts/target.json",
+            Set.of("core", "compiler_builtins", "alloc", "bindings", "uapi", "build_error", "kernel"),
+            ModuleSyntax.STRINGS_TRY_PUSH, "1.68.2", "0.56.0", true),
+    /** 6.10 to 6.12 (before the allocator backport): alloc crate, push(x, GFP_KERNEL). */
+    G6_10("6.10", 610, 612, "scripts/target.json",
+            Set.of("core", "compiler_builtins", "alloc", "bindings", "uapi", "build_error", "kernel"),
+            ModuleSyntax.STRINGS_PUSH_GFP, "1.78.0", "0.65.1", true),
+    /** 6.13, 6.14 and the 6.12 stable series with the backported allocator: ffi crate, no alloc, KVec. */
+    G6_13("6.13", 613, 614, "scripts/target.json",
+            Set.of("core", "compiler_builtins", "ffi", "bindings", "uapi", "build_error", "kernel"),
+            ModuleSyntax.STRINGS_KVEC, "1.78.0", "0.65.1", true),
+    /** 6.15 to 6.18: pin_init crate and proc macro, authors: [..]. */
+    G6_15("6.15", 615, 618, "scripts/target.json",
+            Set.of("core", "compiler_builtins", "ffi", "bindings", "pin_init", "uapi", "build_error", "kernel"),
+            ModuleSyntax.AUTHORS_KVEC, "1.78.0", "0.65.1", true),
+    /** 7.x: as 6.15, optional inline helpers bitcode. */
+    G7("7", 700, 799, "scripts/target.json",
+            Set.of("core", "compiler_builtins", "ffi", "bindings", "pin_init", "uapi", "build_error", "kernel"),
+            ModuleSyntax.AUTHORS_KVEC, "1.85.0", "0.71.1", true);
+
+    /** How a module's source must be written for this generation. */
+    public enum ModuleSyntax {
+        /** module! values are b"..." byte strings; Vec::try_push. */
+        BYTE_STRINGS,
+        /** module! values are "..." strings; Vec::try_push. */
+        STRINGS_TRY_PUSH,
+        /** "..." strings; Vec with push(x, GFP_KERNEL). */
+        STRINGS_PUSH_GFP,
+        /** "..." strings; KVec with push(x, GFP_KERNEL); author: key. */
+        STRINGS_KVEC,
+        /** "..." strings; KVec; authors: ["..."]. */
+        AUTHORS_KVEC
+    }
+
+    /** Globs (relative to KDIR) of the Rust files an M= build reads; never hard-coded crate names. */
+    public static final List<String> RUST_GLOBS = List.of("rust/*.rmeta", "rust/*.so", "rust/helpers/*.bc");
+
+    /** Files kbuild needs for any external Rust build. */
+    public static final List<String> RUST_GENERATED = List.of("include/generated/rustc_cfg");
+
+    private final String id;
+    private final int fromVersion;
+    private final int toVersion;
+    private final String targetSpec;
+    private final Set<String> crates;
+    private final ModuleSyntax syntax;
+    private final String minRustc;
+    private final String minBindgen;
+    private final boolean x86TargetSpec;
+
+    KernelGeneration(String id, int fromVersion, int toVersion, String targetSpec, Set<String> crates,
+                     ModuleSyntax syntax, String minRustc, String minBindgen, boolean x86TargetSpec) {
+        this.id = id;
+        this.fromVersion = fromVersion;
+        this.toVersion = toVersion;
+        this.targetSpec = targetSpec;
+        this.crates = crates;
+        this.syntax = syntax;
+        this.minRustc = minRustc;
+        this.minBindgen = minBindgen;
+        this.x86TargetSpec = x86TargetSpec;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** The custom target spec, relative to KDIR (x86). */
+    public String targetSpec() {
+        return targetSpec;
+    }
+
+    /** The rmeta crates a tree of this generation has (informational; packaging globs). */
+    public Set<String> crates() {
+        return crates;
+    }
+
+    public ModuleSyntax syntax() {
+        return syntax;
+    }
+
+    public String minRustc() {
+        return minRustc;
+    }
+
+    public String minBindgen() {
+        return minBindgen;
+    }
+
+    public boolean hasX86TargetSpec() {
+        return x86TargetSpec;
+    }
+
+    /** The row for a kernel version such as "6.12.117" (fallback when the tree says nothing). */
+    public static Optional<KernelGeneration> forVersion(String version) {
+        String[] p = version.split("[.-]");
+        if (p.length < 2) {
+            return Optional.empty();
+        }
+        try {
+            int v = Integer.parseInt(p[0]) * 100 + Integer.parseInt(p[1]);
+            return Arrays.stream(values()).filter(g -> v >= g.fromVersion && v <= g.toVersion).findFirst();
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Decides the generation from the rmeta crates a built tree contains, with the version as a
+     * tie-breaker between rows that share a crate set.
+     *
+     * @param crateNames names of {@code rust/lib*.rmeta} without prefix and suffix
+     * @param hasRustTargetJson whether {@code rust/target.json} exists
+     */
+    public static Optional<KernelGeneration> detect(Set<String> crateNames, boolean hasRustTargetJson, String version) {
+        Optional<KernelGeneration> byVersion = version == null ? Optional.empty() : forVersion(version);
+        if (crateNames.isEmpty()) {
+            return byVersion;
+        }
+        if (crateNames.contains("pin_init")) {
+            return Optional.of(byVersion.filter(g -> g.ordinal() >= G6_15.ordinal()).orElse(G6_15));
+        }
+        if (crateNames.contains("ffi") && !crateNames.contains("alloc")) {
+            return Optional.of(G6_13);
+        }
+        if (hasRustTargetJson) {
+            return Optional.of(crateNames.contains("build_error") ? G6_2 : G6_1);
+        }
+        if (crateNames.contains("alloc")) {
+            return Optional.of(byVersion.filter(g -> g == G6_3 || g == G6_10).orElse(G6_10));
+        }
+        return byVersion;
+    }
+}

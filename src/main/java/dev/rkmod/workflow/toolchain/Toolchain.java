@@ -1,0 +1,206 @@
+package dev.rkmod.workflow.toolchain;
+
+import dev.rkmod.infra.host.Chroot;
+import dev.rkmod.infra.process.ProcessResult;
+import dev.rkmod.infra.process.ProcessSpec;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.Context;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * An explicitly chosen Rust/LLVM toolchain: either programs on this host (a given rustc, never
+ * "whatever is first on PATH"), or a Debian root whose programs run under chroot. Where the
+ * toolchain lives is a property of the toolchain, not a special case in commands: every program runs
+ * through {@link #open}.
+ */
+public final class Toolchain {
+    private static final Duration PROBE = Duration.ofSeconds(60);
+    private static final String SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private final Path root;
+    private final String rustc;
+    private final String bindgen;
+    private final String profile;
+
+    private Toolchain(Path root, String rustc, String bindgen, String profile) {
+        this.root = root;
+        this.rustc = rustc;
+        this.bindgen = bindgen;
+        this.profile = profile;
+    }
+
+    /** Programs on this host; {@code rustc} is an absolute path. bindgen is looked up beside it, then in /usr/bin. */
+    public static Toolchain host(Path rustc, String profile) {
+        Path abs = rustc.toAbsolutePath().normalize();
+        Path beside = abs.resolveSibling("bindgen");
+        String bindgen = Files.isExecutable(beside) ? beside.toString() : "/usr/bin/bindgen";
+        return new Toolchain(null, abs.toString(), bindgen, profile);
+    }
+
+    /** The toolchain of a Debian root (/usr/bin/rustc and /usr/bin/bindgen inside it). */
+    public static Toolchain root(Path root, String profile) {
+        return new Toolchain(root.toAbsolutePath().normalize(), "/usr/bin/rustc", "/usr/bin/bindgen", profile);
+    }
+
+    /** The Debian root, when the toolchain lives in one. */
+    public Optional<Path> rootDir() {
+        return Optional.ofNullable(root);
+    }
+
+    public String rustc() {
+        return rustc;
+    }
+
+    public String bindgen() {
+        return bindgen;
+    }
+
+    /** The profile the toolchain came from ("6.1", "6.12") or "custom". */
+    public String profile() {
+        return profile;
+    }
+
+    public String describe() {
+        return root == null ? "host " + rustc : "Debian root " + root;
+    }
+
+    /** Make variables that pin the toolchain: LLVM=1 and the exact rustc and bindgen. */
+    public List<String> makeVariables() {
+        return List.of("LLVM=1", "RUSTC=" + rustc, "HOSTRUSTC=" + rustc, "BINDGEN=" + bindgen);
+    }
+
+    /** Fails with a precise message when rustc, bindgen, rust-src, clang or ld.lld is missing. */
+    public void requireTools(Context ctx) {
+        List<String> missing = new ArrayList<>();
+        if (!exists(rustc)) {
+            missing.add("rustc (" + rustc + ")");
+        }
+        if (!exists(bindgen)) {
+            missing.add("bindgen (" + bindgen + ")");
+        }
+        if (!exists("/usr/bin/clang") && !(root == null && ctx.host().which("clang").isPresent())) {
+            missing.add("clang");
+        }
+        if (!exists("/usr/bin/ld.lld") && !(root == null && ctx.host().which("ld.lld").isPresent())) {
+            missing.add("ld.lld (lld)");
+        }
+        if (exists(rustc) && !hasRustSrc()) {
+            missing.add("rust-src (the Rust standard library sources under " + sysroot() + "/lib/rustlib/src/rust/library)");
+        }
+        if (!missing.isEmpty()) {
+            throw new RkmodException(ExitCode.ENVIRONMENT,
+                    "The toolchain (" + describe() + ") lacks " + String.join(", ", missing),
+                    "A Rust-enabled kernel needs rustc, bindgen, rust-src, clang and lld at configure time; without"
+                            + " them Kconfig silently drops CONFIG_RUST",
+                    "Run 'rkmod deps --install --profile " + (profile.equals("custom") ? "6.1" : profile) + "'");
+        }
+    }
+
+    private boolean exists(String program) {
+        Path p = root == null ? Path.of(program) : root.resolve(program.substring(1));
+        return Files.isExecutable(p);
+    }
+
+    /** The sysroot of a Debian-style rustc: the prefix above its bin/ directory. */
+    private String sysroot() {
+        Path bin = Path.of(rustc).getParent();
+        return bin == null || bin.getParent() == null ? "/" : bin.getParent().toString();
+    }
+
+    private boolean hasRustSrc() {
+        String lib = sysroot() + "/lib/rustlib/src/rust/library/core/src/lib.rs";
+        Path p = root == null ? Path.of(lib) : root.resolve(lib.substring(1));
+        if (Files.isRegularFile(p)) {
+            return true;
+        }
+        // rustup layout: <sysroot>/lib/rustlib/src/rust/library; sysroot of ~/.rustup toolchains
+        return root == null && rustc.contains("/.rustup/") && Files.isDirectory(Path.of(sysroot(), "lib/rustlib/src"));
+    }
+
+    /** Opens a session; {@code visible} are host directories the programs must see (bind-mounted in a root). */
+    public Session open(Context ctx, List<Path> visible) {
+        if (root == null) {
+            return new Session(ctx, null);
+        }
+        return new Session(ctx, Chroot.enter(root, ctx.runner(), ctx.host(), visible));
+    }
+
+    /** Runs programs of the toolchain. Close it to unmount what it mounted. */
+    public final class Session implements AutoCloseable {
+        private final Context ctx;
+        private final Chroot chroot;
+
+        private Session(Context ctx, Chroot chroot) {
+            this.ctx = ctx;
+            this.chroot = chroot;
+        }
+
+        public Toolchain toolchain() {
+            return Toolchain.this;
+        }
+
+        /** A spec that runs {@code argv} in {@code dir} with the toolchain's clean environment. */
+        public ProcessSpec spec(Path dir, List<String> argv) {
+            if (chroot != null) {
+                return chroot.spec(dir == null ? null : dir.toString(), List.of(), argv).label(argv.get(0));
+            }
+            String rustcDir = Path.of(rustc).getParent().toString();
+            ProcessSpec s = ProcessSpec.of(argv).workDir(dir).label(argv.get(0))
+                    .env("PATH", rustcDir + ":" + SYSTEM_PATH)
+                    .env("LC_ALL", "C.UTF-8");
+            for (String v : List.of("RUSTFLAGS", "RUSTUP_TOOLCHAIN", "RUSTC_WRAPPER", "RUSTC", "BINDGEN",
+                    "CARGO_ENCODED_RUSTFLAGS", "ARCH", "CROSS_COMPILE", "KBUILD_OUTPUT", "MAKEFLAGS", "MFLAGS")) {
+                s.env(v, null);
+            }
+            return s;
+        }
+
+        /** The first line a program prints for {@code --version}, or empty when it cannot run. */
+        public Optional<String> version(String program, String match) {
+            ProcessResult r = ctx.runner().run(spec(null, List.of(program, "--version"))
+                    .capture().quiet().noLog().allowFailure().timeout(PROBE));
+            if (!r.ok()) {
+                return Optional.empty();
+            }
+            return r.output().stream().filter(l -> match == null || l.contains(match)).findFirst().map(String::strip);
+        }
+
+        /** rustc, bindgen, clang, ld.lld and LLVM version strings. */
+        public Identity identity() {
+            Map<String, String> v = new LinkedHashMap<>();
+            v.put("rustc", version(rustc, null).orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
+                    "Cannot run " + rustc + " --version in " + describe(), null,
+                    "Run 'rkmod deps --install --profile " + profile + "'")));
+            v.put("bindgen", version(bindgen, null).orElse("missing"));
+            v.put("clang", version("clang", "clang version").orElse("missing"));
+            v.put("lld", version("ld.lld", null).orElse("missing"));
+            v.put("llvm", version("llvm-ar", "LLVM version").orElse("missing"));
+            return new Identity(describe(), v.get("rustc"), v.get("bindgen"), v.get("clang"), v.get("lld"), v.get("llvm"));
+        }
+
+        @Override
+        public void close() {
+            if (chroot != null) {
+                chroot.close();
+            }
+        }
+    }
+
+    /** Version strings that identify a toolchain, exactly as the programs print them. */
+    public record Identity(String location, String rustc, String bindgen, String clang, String lld, String llvm) {
+        /** The bare rustc version ("1.63.0") from "rustc 1.63.0 (…)". */
+        public String rustcRelease() {
+            String[] p = rustc.split(" ");
+            return p.length > 1 ? p[1] : rustc;
+        }
+    }
+}

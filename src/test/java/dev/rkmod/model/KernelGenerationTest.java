@@ -1,0 +1,40 @@
+package dev.rkmod.model;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class KernelGenerationTest {
+
+    @Test
+    void detectsFromTheTreeBeforeTheVersion() {
+        // 6.12.117 from Debian trixie has the 6.13 crate set (ffi, no alloc)
+        assertThat(KernelGeneration.detect(Set.of("core", "compiler_builtins", "ffi", "bindings", "uapi", "build_error", "kernel"),
+                false, "6.12.117")).contains(KernelGeneration.G6_13);
+        assertThat(KernelGeneration.detect(Set.of("core", "compiler_builtins", "alloc", "bindings", "kernel"), true, "6.1.192"))
+                .contains(KernelGeneration.G6_1);
+        assertThat(KernelGeneration.detect(Set.of("core", "alloc", "build_error", "kernel"), true, null))
+                .contains(KernelGeneration.G6_2);
+        assertThat(KernelGeneration.detect(Set.of("core", "alloc", "uapi", "kernel"), false, "6.6.50"))
+                .contains(KernelGeneration.G6_3);
+        assertThat(KernelGeneration.detect(Set.of("core", "ffi", "pin_init", "kernel"), false, "7.1.3"))
+                .contains(KernelGeneration.G7);
+        assertThat(KernelGeneration.detect(Set.of(), false, "6.12.5")).contains(KernelGeneration.G6_10);
+    }
+
+    @Test
+    void targetSpecLocationByGeneration() {
+        assertThat(KernelGeneration.G6_1.targetSpec()).isEqualTo("rust/target.json");
+        assertThat(KernelGeneration.G6_13.targetSpec()).isEqualTo("scripts/target.json");
+        assertThat(KernelGeneration.forVersion("5.15.0")).isEmpty();
+    }
+
+    @Test
+    void profilesByKernelVersion() {
+        assertThat(Profile.forKernelVersion("6.12.117")).contains(Profile.LINUX_6_12);
+        assertThat(Profile.forKernelVersion("6.1.192")).contains(Profile.LINUX_6_1);
+        assertThat(Profile.forKernelVersion("6.6.1")).isEmpty();
+    }
+}
