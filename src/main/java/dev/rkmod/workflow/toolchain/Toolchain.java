@@ -93,8 +93,11 @@ public final class Toolchain {
         if (!exists("/usr/bin/ld.lld") && !(root == null && ctx.host().which("ld.lld").isPresent())) {
             missing.add("ld.lld (lld)");
         }
-        if (exists(rustc) && !hasRustSrc()) {
-            missing.add("rust-src (the Rust standard library sources under " + sysroot() + "/lib/rustlib/src/rust/library)");
+        if (exists(rustc)) {
+            String sysroot = sysroot(ctx);
+            if (!hasRustSrc(sysroot)) {
+                missing.add("rust-src (the Rust standard library sources under " + sysroot + "/lib/rustlib/src/rust/library)");
+            }
         }
         if (!missing.isEmpty()) {
             throw new RkmodException(ExitCode.ENVIRONMENT,
@@ -110,20 +113,21 @@ public final class Toolchain {
         return Files.isExecutable(p);
     }
 
-    /** The sysroot of a Debian-style rustc: the prefix above its bin/ directory. */
-    private String sysroot() {
-        Path bin = Path.of(rustc).getParent();
-        return bin == null || bin.getParent() == null ? "/" : bin.getParent().toString();
+    /** The rustc sysroot: asked from a host rustc; /usr for a Debian root's /usr/bin/rustc. */
+    private String sysroot(Context ctx) {
+        if (root != null) {
+            Path bin = Path.of(rustc).getParent();
+            return bin == null || bin.getParent() == null ? "/" : bin.getParent().toString();
+        }
+        ProcessResult r = ctx.runner().run(ProcessSpec.of(rustc, "--print", "sysroot").capture().quiet().noLog()
+                .allowFailure().timeout(PROBE).env("RUSTUP_TOOLCHAIN", null));
+        return r.ok() && !r.output().isEmpty() ? r.output().get(0).strip() : Path.of(rustc).getParent().getParent().toString();
     }
 
-    private boolean hasRustSrc() {
-        String lib = sysroot() + "/lib/rustlib/src/rust/library/core/src/lib.rs";
+    private boolean hasRustSrc(String sysroot) {
+        String lib = sysroot + "/lib/rustlib/src/rust/library/core/src/lib.rs";
         Path p = root == null ? Path.of(lib) : root.resolve(lib.substring(1));
-        if (Files.isRegularFile(p)) {
-            return true;
-        }
-        // rustup layout: <sysroot>/lib/rustlib/src/rust/library; sysroot of ~/.rustup toolchains
-        return root == null && rustc.contains("/.rustup/") && Files.isDirectory(Path.of(sysroot(), "lib/rustlib/src"));
+        return Files.isRegularFile(p);
     }
 
     /** Opens a session; {@code visible} are host directories the programs must see (bind-mounted in a root). */
