@@ -70,6 +70,14 @@ final class KernelCommand implements Runnable {
                     w.printf("  depends on %-40s  (%s)%s%n", b.clause(), vals,
                             b.fixable() != null ? "  fix: turn off " + b.fixable() : "");
                 }
+                if (!o.baseBlockers().isEmpty()) {
+                    w.println("Also set in the base config (olddefconfig already dropped them with this toolchain):");
+                    for (ConfigOutcome.Blocker b : o.baseBlockers()) {
+                        StringBuilder vals = new StringBuilder();
+                        b.values().forEach((k, v) -> vals.append(vals.isEmpty() ? "" : ", ").append(k).append('=').append(v));
+                        w.printf("  depends on %-40s  (%s)%n", b.clause(), vals);
+                    }
+                }
                 if (!o.rustAvailable().isEmpty()) {
                     w.println("make rustavailable says:");
                     o.rustAvailable().forEach(l -> w.println("  " + l));
@@ -109,6 +117,9 @@ final class KernelCommand implements Runnable {
                 blockers.add(bj);
             }
             j.add("blockers", blockers);
+            JsonArray baseBlockers = new JsonArray();
+            o.baseBlockers().forEach(b -> baseBlockers.add(b.clause()));
+            j.add("baseBlockers", baseBlockers);
             JsonArray fixed = new JsonArray();
             o.fixed().forEach(fixed::add);
             j.add("fixed", fixed);

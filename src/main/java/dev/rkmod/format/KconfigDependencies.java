@@ -24,7 +24,8 @@ public final class KconfigDependencies {
         public Set<String> symbols() {
             Set<String> out = new LinkedHashSet<>();
             for (Token t : tokenize(expression)) {
-                if (t.kind == Kind.SYMBOL && !List.of("y", "m", "n").contains(t.text)) {
+                if (t.kind == Kind.SYMBOL && !List.of("y", "m", "n").contains(t.text)
+                        && !t.text.chars().allMatch(Character::isDigit)) {
                     out.add(t.text);
                 }
             }

@@ -129,6 +129,7 @@ public final class KernelConfigurator {
             KernelConfig plain = olddefconfig(session, make, outDir, input);
 
             List<ConfigOutcome.Blocker> blockers = List.of();
+            List<ConfigOutcome.Blocker> baseBlockers = List.of();
             List<String> rustAvailable = List.of();
             List<String> fixed = new ArrayList<>();
             Map<String, KernelConfig.Change> changes = new LinkedHashMap<>();
@@ -136,6 +137,13 @@ public final class KernelConfigurator {
             if (!plain.value("RUST").equals("y")) {
                 KconfigDependencies deps = rustDependencies(srcDir);
                 blockers = blockers(deps, plain);
+                Set<String> plainClauses = new LinkedHashSet<>();
+                blockers.forEach(b -> plainClauses.add(b.clause()));
+                baseBlockers = blockers(deps, base).stream()
+                        .filter(b -> !plainClauses.contains(b.clause()))
+                        .filter(b -> !b.clause().contains("RUST_IS_AVAILABLE") && !b.clause().contains("HAVE_RUST")
+                                && !b.clause().contains("RUSTC_"))
+                        .toList();
                 if (blockers.stream().anyMatch(b -> b.clause().contains("RUST_IS_AVAILABLE"))) {
                     ProcessResult r = ctx.runner().run(session.spec(null, concat(make, "rustavailable"))
                             .capture().quiet().noLog().allowFailure().timeout(CONFIG_TIMEOUT));
@@ -159,10 +167,14 @@ public final class KernelConfigurator {
                     }
                     result = current;
                     fixed.addAll(fixes.keySet());
-                    for (KernelConfig.Change c : plain.diff(result).values()) {
-                        String before = base.value(c.symbol());
-                        if (!before.equals(c.after())) {
-                            changes.put(c.symbol(), new KernelConfig.Change(c.symbol(), before, c.after()));
+                    Set<String> related = new java.util.TreeSet<>(plain.diff(result).keySet());
+                    // options whose being on blocks Rust, even when olddefconfig (not the fix) turned them off
+                    deps.clauses().forEach(c -> c.negatedHead().ifPresent(related::add));
+                    for (String symbol : related) {
+                        String before = base.value(symbol);
+                        String after = result.value(symbol);
+                        if (!before.equals(after)) {
+                            changes.put(symbol, new KernelConfig.Change(symbol, before, after));
                         }
                     }
                 }
@@ -177,7 +189,7 @@ public final class KernelConfigurator {
             if (ok) {
                 stage.ok();
             }
-            return new ConfigOutcome(base, result, ok, blockers, fixed, changes, notApplied, rustAvailable);
+            return new ConfigOutcome(base, result, ok, blockers, baseBlockers, fixed, changes, notApplied, rustAvailable);
         }
     }
 

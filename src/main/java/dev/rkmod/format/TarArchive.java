@@ -1,0 +1,190 @@
+package dev.rkmod.format;
+
+import com.github.luben.zstd.ZstdInputStream;
+import com.github.luben.zstd.ZstdOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.tukaani.xz.LZMA2Options;
+import org.tukaani.xz.XZInputStream;
+import org.tukaani.xz.XZOutputStream;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reproducible tar archives (plain, zstd or xz): entries sorted by the caller, a fixed mtime, uid and
+ * gid 0 with empty names, and modes normalised to 0755 (directories, executables) or 0644. Extraction
+ * refuses absolute paths, {@code ..} components and links that leave the destination.
+ */
+public final class TarArchive {
+
+    /** Compression of an archive. */
+    public enum Compression {
+        NONE(".tar"), ZSTD(".tar.zst"), XZ(".tar.xz");
+
+        private final String suffix;
+
+        Compression(String suffix) {
+            this.suffix = suffix;
+        }
+
+        public String suffix() {
+            return suffix;
+        }
+    }
+
+    /** One entry to write: a path inside the archive and the file or directory it comes from. */
+    public record Item(String name, Path source) { }
+
+    private TarArchive() {
+    }
+
+    /** Writes {@code items} in the given order. Symbolic links are stored as links. */
+    public static void write(OutputStream raw, Compression c, List<Item> items, long mtimeSeconds, int zstdLevel)
+            throws IOException {
+        OutputStream compressed = switch (c) {
+            case NONE -> raw;
+            case ZSTD -> {
+                ZstdOutputStream z = new ZstdOutputStream(raw, zstdLevel);
+                z.setChecksum(true);
+                z.setWorkers(Math.max(1, Runtime.getRuntime().availableProcessors()));
+                yield z;
+            }
+            case XZ -> new XZOutputStream(raw, new LZMA2Options(6));
+        };
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new BufferedOutputStream(compressed, 1 << 16))) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+            tar.setAddPaxHeadersForNonAsciiNames(true);
+            FileTime mtime = FileTime.fromMillis(mtimeSeconds * 1000);
+            for (Item it : items) {
+                checkName(it.name());
+                TarArchiveEntry e;
+                if (Files.isSymbolicLink(it.source())) {
+                    e = new TarArchiveEntry(it.name(), TarArchiveEntry.LF_SYMLINK);
+                    e.setLinkName(Files.readSymbolicLink(it.source()).toString());
+                    e.setMode(0120777);
+                } else if (Files.isDirectory(it.source(), LinkOption.NOFOLLOW_LINKS)) {
+                    e = new TarArchiveEntry(it.name().endsWith("/") ? it.name() : it.name() + "/");
+                    e.setMode(040755);
+                } else {
+                    e = new TarArchiveEntry(it.name());
+                    e.setSize(Files.size(it.source()));
+                    e.setMode(Files.isExecutable(it.source()) ? 0100755 : 0100644);
+                }
+                e.setLastModifiedTime(mtime);
+                e.setUserId(0);
+                e.setGroupId(0);
+                e.setUserName("");
+                e.setGroupName("");
+                tar.putArchiveEntry(e);
+                if (e.isFile()) {
+                    Files.copy(it.source(), tar);
+                }
+                tar.closeArchiveEntry();
+            }
+            tar.finish();
+        }
+    }
+
+    /** Detects the compression of an archive file by its magic bytes. */
+    public static Compression detect(Path file) throws IOException {
+        byte[] head;
+        try (InputStream in = Files.newInputStream(file)) {
+            head = in.readNBytes(6);
+        }
+        if (head.length >= 4 && (head[0] & 0xFF) == 0x28 && (head[1] & 0xFF) == 0xB5 && (head[2] & 0xFF) == 0x2F
+                && (head[3] & 0xFF) == 0xFD) {
+            return Compression.ZSTD;
+        }
+        if (head.length >= 6 && (head[0] & 0xFF) == 0xFD && head[1] == '7' && head[2] == 'z' && head[3] == 'X'
+                && head[4] == 'Z' && head[5] == 0) {
+            return Compression.XZ;
+        }
+        return Compression.NONE;
+    }
+
+    /** Extracts into {@code dest}, which must exist. Returns the number of entries. */
+    public static int extract(Path archive, Path dest) throws IOException {
+        Compression c = detect(archive);
+        Path base = dest.toAbsolutePath().normalize();
+        int count = 0;
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(archive), 1 << 16);
+             InputStream in = switch (c) {
+                 case NONE -> raw;
+                 case ZSTD -> new ZstdInputStream(raw);
+                 case XZ -> new XZInputStream(raw);
+             };
+             TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                String name = e.getName();
+                checkName(name);
+                Path target = base.resolve(name).normalize();
+                if (!target.startsWith(base)) {
+                    throw unsafe(name, "it would be written outside the destination");
+                }
+                if (e.isDirectory()) {
+                    Files.createDirectories(target);
+                } else if (e.isSymbolicLink()) {
+                    Path link = Path.of(e.getLinkName());
+                    if (link.isAbsolute() || !target.getParent().resolve(link).normalize().startsWith(base)) {
+                        throw unsafe(name, "it is a link to " + e.getLinkName() + ", outside the archive");
+                    }
+                    Files.createDirectories(target.getParent());
+                    Files.createSymbolicLink(target, link);
+                } else if (e.isFile()) {
+                    Files.createDirectories(target.getParent());
+                    try (OutputStream out = Files.newOutputStream(target)) {
+                        tar.transferTo(out);
+                    }
+                    Set<PosixFilePermission> perms = EnumSet.of(PosixFilePermission.OWNER_READ,
+                            PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
+                    if ((e.getMode() & 0100) != 0) {
+                        perms.addAll(List.of(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
+                                PosixFilePermission.OTHERS_EXECUTE));
+                    }
+                    Files.setPosixFilePermissions(target, perms);
+                } else {
+                    throw unsafe(name, "it is neither a file, a directory nor a symbolic link");
+                }
+                count++;
+            }
+        } catch (FormatException ex) {
+            throw ex;
+        } catch (IOException | RuntimeException ex) {
+            throw new FormatException(FormatException.Reason.CORRUPT, archive + " cannot be extracted",
+                    ex.getClass().getSimpleName() + ": " + ex.getMessage(), "Make the archive again");
+        }
+        return count;
+    }
+
+    /** Refuses absolute paths and any ".." component. */
+    public static void checkName(String name) {
+        if (name.isEmpty() || name.startsWith("/") || name.contains("\0")) {
+            throw unsafe(name, "it is empty or absolute");
+        }
+        for (String part : name.split("/")) {
+            if (part.equals("..")) {
+                throw unsafe(name, "it contains a '..' component");
+            }
+        }
+    }
+
+    private static FormatException unsafe(String name, String why) {
+        return new FormatException(FormatException.Reason.CORRUPT, "Unsafe archive entry '" + name + "'",
+                "It was refused because " + why, "Only use archives made by 'rkmod package'");
+    }
+}
