@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DepsCommand.class,
             KernelCommand.class,
+            PackageCommand.class,
             CacheCommand.class,
             CommandLine.HelpCommand.class
         },

@@ -72,6 +72,7 @@ public final class TarArchive {
             for (Item it : items) {
                 checkName(it.name());
                 TarArchiveEntry e;
+                boolean regular = false;
                 if (Files.isSymbolicLink(it.source())) {
                     e = new TarArchiveEntry(it.name(), TarArchiveEntry.LF_SYMLINK);
                     e.setLinkName(Files.readSymbolicLink(it.source()).toString());
@@ -83,6 +84,7 @@ public final class TarArchive {
                     e = new TarArchiveEntry(it.name());
                     e.setSize(Files.size(it.source()));
                     e.setMode(Files.isExecutable(it.source()) ? 0100755 : 0100644);
+                    regular = true;
                 }
                 e.setLastModifiedTime(mtime);
                 e.setUserId(0);
@@ -90,7 +92,7 @@ public final class TarArchive {
                 e.setUserName("");
                 e.setGroupName("");
                 tar.putArchiveEntry(e);
-                if (e.isFile()) {
+                if (regular) {
                     Files.copy(it.source(), tar);
                 }
                 tar.closeArchiveEntry();

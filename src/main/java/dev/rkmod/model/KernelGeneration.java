@@ -50,7 +50,12 @@ public enum KernelGeneration {
         /** "..." strings; KVec with push(x, GFP_KERNEL); author: key. */
         STRINGS_KVEC,
         /** "..." strings; KVec; authors: ["..."]. */
-        AUTHORS_KVEC
+        AUTHORS_KVEC;
+
+        /** The module template resource for this syntax, under dev/rkmod/templates. */
+        public String template() {
+            return name().toLowerCase(java.util.Locale.ROOT) + ".rs";
+        }
     }
 
     /** Globs (relative to KDIR) of the Rust files an M= build reads; never hard-coded crate names. */

@@ -91,7 +91,8 @@ class KernelFailureIT {
                 Thread.sleep(100);
             }
             assertThat(makePids).isNotEmpty();
-            new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor();
+            // SIGTERM: a background JVM may have SIGINT ignored by its parent shell; both run the same shutdown path
+            new ProcessBuilder("kill", "-TERM", String.valueOf(p.pid())).start().waitFor();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         } finally {
             p.destroyForcibly();

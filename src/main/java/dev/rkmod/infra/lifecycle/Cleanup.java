@@ -15,6 +15,7 @@ public final class Cleanup {
 
     private static final Map<Long, Entry> ACTIONS = new ConcurrentHashMap<>();
     private static final AtomicLong IDS = new AtomicLong();
+    private static volatile boolean shuttingDown;
 
     private record Entry(Phase phase, Runnable action) { }
 
@@ -29,10 +30,22 @@ public final class Cleanup {
     public static Handle register(Phase phase, Runnable action) {
         long id = IDS.incrementAndGet();
         ACTIONS.put(id, new Entry(phase, action));
-        return () -> ACTIONS.remove(id);
+        return () -> {
+            // once shutdown has begun, the hook owns the remaining actions: a thread unwinding at the same
+            // time must not unregister what the hook has still to run
+            if (!shuttingDown) {
+                ACTIONS.remove(id);
+            }
+        };
+    }
+
+    /** True once the JVM is going down (Ctrl-C, SIGTERM). */
+    public static boolean shuttingDown() {
+        return shuttingDown;
     }
 
     private static void runAll() {
+        shuttingDown = true;
         for (Phase phase : Phase.values()) {
             ACTIONS.entrySet().stream()
                     .filter(e -> e.getValue().phase() == phase)

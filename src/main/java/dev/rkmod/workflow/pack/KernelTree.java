@@ -1,0 +1,178 @@
+package dev.rkmod.workflow.pack;
+
+import dev.rkmod.format.FormatException;
+import dev.rkmod.format.KconfigDependencies;
+import dev.rkmod.format.KernelConfig;
+import dev.rkmod.format.RmetaHeader;
+import dev.rkmod.format.TargetSpec;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.KernelGeneration;
+import dev.rkmod.model.RkmodException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A built kernel tree or an rkmod package, as an external-module build sees it: its config, release,
+ * generation, Rust set and the rustc that made it.
+ */
+public record KernelTree(Path dir, KernelConfig config, String release, KernelGeneration generation,
+                         Set<String> crates) {
+
+    /** Opens and checks a built tree (or a package). Exit code 3 when it is not one. */
+    public static KernelTree open(Path dir) {
+        if (!Files.isDirectory(dir) || !Files.isRegularFile(dir.resolve("Makefile"))) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, dir + " is not a built kernel tree",
+                    "It has no kernel Makefile", "Pass the directory 'make' built the kernel in (or an rkmod package),"
+                    + " such as the tree 'rkmod kernel build' prints");
+        }
+        if (!Files.isRegularFile(dir.resolve(".config"))) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, dir + " is not a built kernel tree",
+                    "It has no .config", "Configure and build the kernel first ('rkmod kernel build')");
+        }
+        List<String> missing = new ArrayList<>();
+        for (String f : List.of("include/config/auto.conf", "include/config/kernel.release",
+                "include/generated/autoconf.h", "scripts/mod/modpost", "Module.symvers")) {
+            if (!Files.exists(dir.resolve(f))) {
+                missing.add(f);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, dir + " is configured but not built",
+                    "It lacks " + String.join(", ", missing) + ", which external module builds need",
+                    "Build the kernel (make, or 'rkmod kernel build') and package the built tree");
+        }
+        KernelConfig config;
+        try {
+            config = KernelConfig.read(dir.resolve(".config"));
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot read " + dir.resolve(".config"), e.getMessage(),
+                    "Check the tree", e);
+        }
+        if (!config.value("RUST").equals("y")) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, dir + " was built without CONFIG_RUST",
+                    "Rust modules cannot be built against it" + blockersOf(dir, config),
+                    "Rebuild the kernel with Rust enabled: 'rkmod kernel build --config " + dir.resolve(".config")
+                            + " --fix-rust'");
+        }
+        String release;
+        try {
+            release = Files.readString(dir.resolve("include/config/kernel.release"), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot read the kernel release", e.getMessage(), null, e);
+        }
+        Set<String> crates = crates(dir);
+        KernelGeneration gen = KernelGeneration.detect(crates, Files.exists(dir.resolve("rust/target.json")), release)
+                .orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
+                        "rkmod does not know the Rust module API of Linux " + release, null,
+                        "Use a 6.1 or newer kernel"));
+        return new KernelTree(dir.toAbsolutePath().normalize(), config, release, gen, crates);
+    }
+
+    private static String blockersOf(Path dir, KernelConfig config) {
+        Path kconfig = dir.resolve("init/Kconfig");
+        if (!Files.isRegularFile(kconfig)) {
+            return "";
+        }
+        try {
+            Optional<KconfigDependencies> deps = KconfigDependencies.read(kconfig, "RUST");
+            if (deps.isEmpty()) {
+                return "; this kernel has no Rust support at all";
+            }
+            List<String> unmet = deps.get().unmet(config).stream().map(KconfigDependencies.Clause::expression).toList();
+            return unmet.isEmpty() ? "" : "; its config fails 'depends on " + String.join("', '", unmet) + "'";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Names of {@code rust/lib*.rmeta} crates. */
+    public static Set<String> crates(Path dir) {
+        Set<String> out = new java.util.TreeSet<>();
+        Path rust = dir.resolve("rust");
+        if (!Files.isDirectory(rust)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(rust, "lib*.rmeta")) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                out.add(n.substring(3, n.length() - ".rmeta".length()));
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        return out;
+    }
+
+    /** Files of the generation's Rust set that are missing. */
+    public List<String> missingRustFiles() {
+        List<String> missing = new ArrayList<>();
+        for (String c : new java.util.TreeSet<>(generation.crates())) {
+            if (!crates.contains(c)) {
+                missing.add("rust/lib" + c + ".rmeta");
+            }
+        }
+        for (String f : List.of(generation.targetSpec(), "rust/libmacros.so", "include/generated/rustc_cfg")) {
+            if (!Files.isRegularFile(dir.resolve(f))) {
+                missing.add(f);
+            }
+        }
+        return missing;
+    }
+
+    public boolean llvm() {
+        return config.value("CC_IS_CLANG").equals("y");
+    }
+
+    /**
+     * The rustc version string every rmeta header carries; they must agree with each other and with
+     * CONFIG_RUSTC_VERSION_TEXT.
+     */
+    public String rustcVersion() {
+        TreeMap<String, List<String>> byVersion = new TreeMap<>();
+        for (String c : crates) {
+            Path f = dir.resolve("rust/lib" + c + ".rmeta");
+            try {
+                byVersion.computeIfAbsent(RmetaHeader.read(f).rustcVersion(), k -> new ArrayList<>()).add(f.getFileName().toString());
+            } catch (IOException e) {
+                throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot read " + f, e.getMessage(), null, e);
+            } catch (FormatException e) {
+                throw new RkmodException(ExitCode.ENVIRONMENT, e.what(), e.why(), e.fix());
+            }
+        }
+        if (byVersion.size() > 1) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "The rmeta files in " + dir.resolve("rust")
+                    + " were made by different compilers: " + byVersion,
+                    "Crates from two builds cannot be mixed (rustc reports E0460/E0514)", "Rebuild the kernel tree");
+        }
+        Optional<String> configText = config.string("RUSTC_VERSION_TEXT");
+        if (byVersion.isEmpty()) {
+            return configText.orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
+                    dir + " has no rust/*.rmeta and no CONFIG_RUSTC_VERSION_TEXT", null, "Rebuild with CONFIG_RUST=y"));
+        }
+        String v = byVersion.firstKey();
+        if (configText.isPresent() && !configText.get().equals(v)) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "The rmeta files say '" + v + "' but CONFIG_RUSTC_VERSION_TEXT is '"
+                    + configText.get() + "'", "The Rust set and the config come from different builds",
+                    "Rebuild the kernel tree");
+        }
+        return v;
+    }
+
+    public Optional<TargetSpec> targetSpec() {
+        Path p = dir.resolve(generation.targetSpec());
+        try {
+            return Files.isRegularFile(p) ? Optional.of(TargetSpec.read(p)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,299 @@
+package dev.rkmod.workflow.pack;
+
+import dev.rkmod.format.KernelManifest;
+import dev.rkmod.format.PackageManifest;
+import dev.rkmod.format.TarArchive;
+import dev.rkmod.format.TargetSpec;
+import dev.rkmod.infra.cache.CacheKey;
+import dev.rkmod.infra.event.Event;
+import dev.rkmod.infra.event.Stage;
+import dev.rkmod.infra.fs.FileOps;
+import dev.rkmod.infra.lifecycle.Cleanup;
+import dev.rkmod.infra.process.ProcessSpec;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.Context;
+import dev.rkmod.workflow.kernel.KernelWorkflow;
+import dev.rkmod.workflow.toolchain.RustcFinder;
+import dev.rkmod.workflow.toolchain.Toolchain;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * `rkmod package`: a relocatable, Rust-ready external-module tree. Files are staged next to the
+ * destination, the package is verified at another path by building a C and a Rust probe module with
+ * the recorded rustc, and only then published with an atomic rename.
+ */
+public final class PackageWorkflow {
+    private static final int ZSTD_LEVEL = 12;
+    private static final byte[] RMETA_MAGIC = {'r', 'u', 's', 't', 0, 0, 0};
+
+    private final Context ctx;
+
+    public PackageWorkflow(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    /** What was made. */
+    public record Result(Path out, PackageRequest.Format format, PackageManifest manifest, long unpackedBytes,
+                         long outBytes, Duration packTime, Verification verification) { }
+
+    /** What verification did; null fields when it was skipped. */
+    public record Verification(Path relocatedTo, String rustcCandidate, List<Path> modules, Duration took) { }
+
+    public Result pack(PackageRequest req) {
+        long start = System.nanoTime();
+        Path out = req.out().toAbsolutePath().normalize();
+        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !req.force()) {
+            throw new RkmodException(ExitCode.USAGE, out + " already exists", "rkmod does not overwrite an existing package",
+                    "Pass --force to replace it, or choose another --out");
+        }
+        if (out.startsWith(req.kdir().toAbsolutePath().normalize())) {
+            throw new RkmodException(ExitCode.USAGE, "--out " + out + " is inside --kdir", null, "Write the package elsewhere");
+        }
+        KernelTree tree = KernelTree.open(req.kdir());
+        String rustc = tree.rustcVersion();
+        String arch = tree.config().arch().orElse("x86");
+        List<String> files;
+        try (Stage stage = Stage.start(ctx.events(), "select", "files of " + tree.dir())) {
+            files = PackageFileSet.select(tree, arch);
+            ctx.events().info(files.size() + " files for Linux " + tree.release() + " (" + tree.generation().id()
+                    + " generation, " + rustc + ")");
+            stage.ok();
+        }
+
+        Path parent = out.getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot create " + parent, e.getMessage(), null, e);
+        }
+        Path staging = ctx.cache().scratch("package");
+        Path tmpOut = parent.resolve("." + out.getFileName() + ".rkmod-tmp-" + ProcessHandle.current().pid());
+        try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> {
+            quietDelete(staging);
+            quietDelete(tmpOut);
+        })) {
+            Path stageTree = req.format() == PackageRequest.Format.DIR ? tmpOut : staging.resolve("tree");
+            PackageManifest manifest = stage(tree, files, stageTree, rustc, arch);
+            long unpacked = manifest.files().stream().mapToLong(PackageManifest.Entry::size).sum();
+            if (req.format() != PackageRequest.Format.DIR) {
+                writeArchive(stageTree, tmpOut, req);
+            }
+            Duration packTime = Duration.ofNanos(System.nanoTime() - start);
+            Verification v = req.verify() ? verify(tmpOut, req.format(), manifest, staging) : null;
+            publish(tmpOut, out, req.force());
+            long outBytes = req.format() == PackageRequest.Format.DIR ? unpacked : size(out);
+            return new Result(out, req.format(), manifest, unpacked, outBytes, packTime, v);
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Packaging " + tree.dir() + " failed",
+                    e.getClass().getSimpleName() + ": " + e.getMessage(), "Check free space and permissions", e);
+        } finally {
+            quietDelete(staging);
+            quietDelete(tmpOut);
+        }
+    }
+
+    private PackageManifest stage(KernelTree tree, List<String> files, Path dest, String rustc, String arch)
+            throws IOException {
+        List<PackageManifest.Entry> entries = new ArrayList<>();
+        try (Stage stage = Stage.start(ctx.events(), "copy", files.size() + " files")) {
+            Files.createDirectories(dest);
+            int n = 0;
+            for (String rel : files) {
+                Path from = tree.dir().resolve(rel);
+                Path to = dest.resolve(rel);
+                Files.createDirectories(to.getParent());
+                if (Files.isSymbolicLink(from)) {
+                    Files.createSymbolicLink(to, Files.readSymbolicLink(from));
+                    continue;
+                }
+                Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
+                if (++n % 1000 == 0) {
+                    ctx.events().emit(new Event.Progress("copy", n, files.size(), "files"));
+                }
+            }
+            stage.ok();
+        }
+        stripProcMacros(dest);
+        String rustToolchain = KernelWorkflow.rustToolchainFile(rustc);
+        Files.writeString(dest.resolve("rust-toolchain"), rustToolchain, StandardCharsets.UTF_8);
+        for (String rel : files) {
+            Path p = dest.resolve(rel);
+            if (!Files.isSymbolicLink(p)) {
+                entries.add(new PackageManifest.Entry(rel, Files.size(p), sha256(p)));
+            }
+        }
+        entries.add(new PackageManifest.Entry("rust-toolchain", Files.size(dest.resolve("rust-toolchain")),
+                sha256(dest.resolve("rust-toolchain"))));
+        entries.sort((a, b) -> a.path().compareTo(b.path()));
+        Optional<TargetSpec> spec = tree.targetSpec();
+        String root = KernelManifest.read(tree.dir()).map(KernelManifest::toolchainRoot)
+                .or(() -> PackageManifest.read(tree.dir()).map(PackageManifest::toolchainRoot)).orElse(null);
+        PackageManifest m = new PackageManifest(1, tree.release(), arch, tree.llvm(), rustc,
+                tree.config().string("BINDGEN_VERSION_TEXT").orElse(null), tree.generation().id(),
+                tree.generation().targetSpec(), spec.map(TargetSpec::rustcTriple).orElse(null), root, entries);
+        Files.writeString(dest.resolve(PackageManifest.FILE), m.toJson(), StandardCharsets.UTF_8);
+        return m;
+    }
+
+    /** strip --strip-debug on the proc-macro libraries; the .rustc metadata section stays. */
+    private void stripProcMacros(Path dest) throws IOException {
+        List<Path> sos = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dest.resolve("rust"), "*.so")) {
+            ds.forEach(sos::add);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        }
+        for (Path so : sos) {
+            long before = Files.size(so);
+            ctx.runner().run(ProcessSpec.of("strip", "--strip-debug", so.toString()).label("strip")
+                    .timeout(Duration.ofMinutes(2)).noLog().quiet().failureCode(ExitCode.ENVIRONMENT));
+            if (!containsRmeta(so)) {
+                throw new RkmodException(ExitCode.ENVIRONMENT, "Stripping " + so.getFileName() + " removed its Rust metadata",
+                        "The .rustc section must survive, or rustc cannot load the proc macro", "Report this with the file");
+            }
+            ctx.events().info("stripped " + so.getFileName() + ": " + before / 1024 + " KiB -> " + Files.size(so) / 1024 + " KiB");
+        }
+    }
+
+    private static boolean containsRmeta(Path file) throws IOException {
+        byte[] data = Files.readAllBytes(file);
+        outer:
+        for (int i = 0; i + RMETA_MAGIC.length < data.length; i++) {
+            for (int j = 0; j < RMETA_MAGIC.length; j++) {
+                if (data[i + j] != RMETA_MAGIC[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private void writeArchive(Path stageTree, Path archive, PackageRequest req) throws IOException {
+        List<TarArchive.Item> items = new ArrayList<>();
+        List<Path> all = new ArrayList<>();
+        try (var s = Files.walk(stageTree)) {
+            s.filter(p -> !p.equals(stageTree)).forEach(all::add);
+        }
+        List<String> names = new ArrayList<>();
+        for (Path p : all) {
+            names.add(stageTree.relativize(p).toString());
+        }
+        names.sort(null);
+        for (String n : names) {
+            items.add(new TarArchive.Item(n, stageTree.resolve(n)));
+        }
+        TarArchive.Compression c = req.format() == PackageRequest.Format.TAR_ZST
+                ? TarArchive.Compression.ZSTD : TarArchive.Compression.XZ;
+        try (Stage stage = Stage.start(ctx.events(), "archive", c.suffix() + ", " + items.size() + " entries");
+             OutputStream os = Files.newOutputStream(archive)) {
+            TarArchive.write(os, c, items, req.sourceDateEpoch(), ZSTD_LEVEL);
+            stage.ok();
+        }
+    }
+
+    private Verification verify(Path made, PackageRequest.Format format, PackageManifest m, Path staging)
+            throws IOException {
+        long start = System.nanoTime();
+        Path relocated = staging.resolve("relocated").resolve("linux-" + m.release());
+        try (Stage stage = Stage.start(ctx.events(), "relocate", "to " + relocated)) {
+            Files.createDirectories(relocated);
+            if (format == PackageRequest.Format.DIR) {
+                ctx.runner().run(ProcessSpec.of("cp", "-a", made + "/.", relocated.toString()).label("cp")
+                        .timeout(Duration.ofMinutes(10)).quiet().noLog().failureCode(ExitCode.ENVIRONMENT));
+            } else {
+                TarArchive.extract(made, relocated);
+            }
+            stage.ok();
+        }
+        KernelTree tree = KernelTree.open(relocated);
+        List<String> missing = tree.missingRustFiles();
+        if (!missing.isEmpty()) {
+            throw new RkmodException(ExitCode.CHECK_FAILED,
+                    "Verification failed: the package lacks " + String.join(", ", missing),
+                    "An out-of-tree Rust module build against Linux " + m.release() + " (" + tree.generation().id()
+                            + " generation) reads these files; without them rustc fails (for rust/libcore.rmeta: E0463"
+                            + " can't find crate for `core`)",
+                    "Package a complete build tree (rebuild the kernel with 'rkmod kernel build'), or pass --no-verify");
+        }
+        RustcFinder.Candidate candidate = new RustcFinder(ctx).find(m.rustc(), Optional.empty()).orElseThrow(() ->
+                new RkmodException(ExitCode.ENVIRONMENT, "No rustc on this machine prints '" + m.rustc() + "'",
+                        "The probe Rust module must be compiled by the exact rustc that built the kernel",
+                        "Install it (for Debian's kernels: 'rkmod deps --install'), or pass --no-verify"));
+        Toolchain toolchain = candidate.toolchain();
+        List<Path> kos = new ProbeBuilder(ctx).build(tree, toolchain, staging.resolve("probes"));
+        return new Verification(relocated, candidate.description(), kos, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    private static void publish(Path tmp, Path out, boolean force) throws IOException {
+        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
+            if (!force) {
+                throw new RkmodException(ExitCode.USAGE, out + " already exists", null, "Pass --force to replace it");
+            }
+            Path old = out.resolveSibling("." + out.getFileName() + ".rkmod-old-" + ProcessHandle.current().pid());
+            FileOps.moveAtomically(out, old);
+            FileOps.moveAtomically(tmp, out);
+            if (Files.isDirectory(old, LinkOption.NOFOLLOW_LINKS)) {
+                FileOps.deleteTree(old);
+            } else {
+                Files.deleteIfExists(old);
+            }
+            return;
+        }
+        FileOps.moveAtomically(tmp, out);
+    }
+
+    private static long size(Path p) throws IOException {
+        return Files.size(p);
+    }
+
+    static String sha256(Path p) throws IOException {
+        try (InputStream in = Files.newInputStream(p)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void quietDelete(Path p) {
+        try {
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                FileOps.deleteTree(p);
+            } else {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // best effort
+        }
+    }
+
+    /** For tests and callers: the content hash of a package manifest's file list. */
+    public static String contentHash(PackageManifest m) {
+        StringBuilder sb = new StringBuilder();
+        m.files().forEach(e -> sb.append(e.path()).append(' ').append(e.sha256()).append('\n'));
+        return CacheKey.sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+}

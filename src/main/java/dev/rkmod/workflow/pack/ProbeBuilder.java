@@ -1,0 +1,75 @@
+package dev.rkmod.workflow.pack;
+
+import dev.rkmod.infra.event.Stage;
+import dev.rkmod.infra.process.ProcessFailedException;
+import dev.rkmod.infra.process.ProcessSpec;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.Context;
+import dev.rkmod.workflow.scaffold.ModuleTemplates;
+import dev.rkmod.workflow.toolchain.Toolchain;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds the probe modules (one C, one Rust in the tree's module syntax) against a relocated package,
+ * with the recorded rustc and LLVM=1 when the kernel was clang-built.
+ */
+final class ProbeBuilder {
+    private static final Duration PROBE_TIMEOUT = Duration.ofMinutes(10);
+
+    private final Context ctx;
+
+    ProbeBuilder(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Builds both probes in {@code work}; returns the .ko files. */
+    List<Path> build(KernelTree tree, Toolchain toolchain, Path work) throws IOException {
+        Path c = Files.createDirectories(work.resolve("probe_c"));
+        Files.writeString(c.resolve("rkmod_probe_c.c"), ModuleTemplates.resource("c_probe.c"));
+        Files.writeString(c.resolve("Kbuild"), "obj-m := rkmod_probe_c.o\n");
+        Path rs = Files.createDirectories(work.resolve("probe_rs"));
+        Files.writeString(rs.resolve("rkmod_probe_rs.rs"), ModuleTemplates.rust(tree.generation().syntax(),
+                "rkmod_probe_rs", "rkmod Rust probe", "rkmod"));
+        Files.writeString(rs.resolve("Kbuild"), "obj-m := rkmod_probe_rs.o\n");
+        List<Path> kos = new ArrayList<>();
+        try (Toolchain.Session s = toolchain.open(ctx, List.of(tree.dir(), work))) {
+            kos.add(make(s, tree, c, "C", "rkmod_probe_c.ko"));
+            kos.add(make(s, tree, rs, "Rust", "rkmod_probe_rs.ko"));
+        }
+        return kos;
+    }
+
+    private Path make(Toolchain.Session s, KernelTree tree, Path dir, String kind, String ko) {
+        List<String> argv = new ArrayList<>(List.of("make", "-C", tree.dir().toString(), "M=" + dir));
+        if (tree.llvm()) {
+            argv.add("LLVM=1");
+        }
+        argv.add("RUSTC=" + s.toolchain().rustc());
+        argv.add("modules");
+        try (Stage stage = Stage.start(ctx.events(), "probe " + kind, "make M=" + dir.getFileName() + " against " + tree.dir())) {
+            try {
+                ctx.runner().run(s.spec(null, argv).label("make " + kind + " probe").timeout(PROBE_TIMEOUT)
+                        .failureCode(ExitCode.CHECK_FAILED));
+            } catch (ProcessFailedException e) {
+                throw new RkmodException(ExitCode.CHECK_FAILED,
+                        "Verification failed: the " + kind + " probe module does not build against the relocated package",
+                        "make said:\n  " + String.join("\n  ", e.result().tail()),
+                        "The package lacks something an external " + kind + " build needs; full log: " + e.result().log());
+            }
+            Path out = dir.resolve(ko);
+            if (!Files.isRegularFile(out)) {
+                throw new RkmodException(ExitCode.CHECK_FAILED, "Verification failed: make produced no " + ko, null,
+                        "See the make output");
+            }
+            stage.ok();
+            return out;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.rkmod.workflow.toolchain;
+
+import dev.rkmod.infra.cache.CacheEntry;
+import dev.rkmod.infra.process.ProcessResult;
+import dev.rkmod.infra.process.ProcessSpec;
+import dev.rkmod.workflow.Context;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Finds rustc candidates on this machine and their exact version strings: an explicit one, PATH,
+ * /usr/bin/rustc, rustup toolchains, rustc-web, and the Debian roots in rkmod's cache. A module must be
+ * compiled by the rustc whose {@code --version} equals the kernel's, suffix included.
+ */
+public final class RustcFinder {
+    private static final Duration PROBE = Duration.ofSeconds(30);
+
+    /** One candidate: where it is, the toolchain that runs it, and what it printed (null if it cannot run). */
+    public record Candidate(String description, Toolchain toolchain, String version) {
+        public boolean matches(String wanted) {
+            return version != null && version.equals(wanted);
+        }
+    }
+
+    private final Context ctx;
+
+    public RustcFinder(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    /** All candidates, explicit first. Duplicates (same real file) are listed once. */
+    public List<Candidate> candidates(Optional<Path> explicit) {
+        Map<String, Candidate> out = new LinkedHashMap<>();
+        explicit.ifPresent(p -> add(out, "--rustc " + p, p));
+        ctx.host().which("rustc").ifPresent(p -> add(out, "rustc on PATH (" + p + ")", p));
+        add(out, "/usr/bin/rustc", Path.of("/usr/bin/rustc"));
+        for (Path p : List.of(Path.of("/usr/bin/rustc-web"), Path.of("/usr/lib/rustc-web/bin/rustc"))) {
+            add(out, "rustc-web (" + p + ")", p);
+        }
+        String home = ctx.host().env().getOrDefault("HOME", System.getProperty("user.home"));
+        Path rustupHome = Path.of(ctx.host().env().getOrDefault("RUSTUP_HOME", home + "/.rustup"));
+        Path toolchains = rustupHome.resolve("toolchains");
+        if (Files.isDirectory(toolchains)) {
+            List<Path> dirs = new ArrayList<>();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(toolchains, Files::isDirectory)) {
+                ds.forEach(dirs::add);
+            } catch (IOException ignored) {
+                // no rustup toolchains
+            }
+            dirs.sort(null);
+            for (Path d : dirs) {
+                add(out, "rustup toolchain " + d.getFileName(), d.resolve("bin/rustc"));
+            }
+        }
+        if (ctx.host().isRoot()) {
+            for (CacheEntry e : ctx.cache().list()) {
+                if (e.kind().equals(DebianRoots.KIND) && Files.isExecutable(e.dir().resolve("root/usr/bin/rustc"))) {
+                    Toolchain t = Toolchain.root(e.dir().resolve("root"), "root");
+                    String v;
+                    try (Toolchain.Session s = t.open(ctx, List.of())) {
+                        v = s.version("/usr/bin/rustc", null).orElse(null);
+                    }
+                    out.putIfAbsent("root:" + e.dir(), new Candidate("rkmod's " + e.description(), t, v));
+                }
+            }
+        }
+        return List.copyOf(out.values());
+    }
+
+    /** The first candidate whose version equals {@code wanted} exactly. */
+    public Optional<Candidate> find(String wanted, Optional<Path> explicit) {
+        return candidates(explicit).stream().filter(c -> c.matches(wanted)).findFirst();
+    }
+
+    private void add(Map<String, Candidate> out, String description, Path rustc) {
+        if (!Files.isRegularFile(rustc) || !Files.isExecutable(rustc)) {
+            return;
+        }
+        String key;
+        try {
+            key = rustc.toRealPath().toString();
+        } catch (IOException e) {
+            return;
+        }
+        // rustup's proxies (~/.cargo/bin/rustc) resolve to rustup itself: key by the path then
+        if (key.endsWith("/rustup")) {
+            key = rustc.toAbsolutePath().toString();
+        }
+        if (out.containsKey(key)) {
+            return;
+        }
+        ProcessResult r = ctx.runner().run(ProcessSpec.of(rustc.toString(), "--version").workDir(Path.of("/"))
+                .env("RUSTUP_TOOLCHAIN", null).capture().quiet().noLog().allowFailure().timeout(PROBE));
+        String version = r.ok() && !r.output().isEmpty() ? r.output().get(0).strip() : null;
+        out.put(key, new Candidate(description, Toolchain.host(rustc, "custom"), version));
+    }
+}
