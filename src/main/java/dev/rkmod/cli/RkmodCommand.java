@@ -15,6 +15,9 @@ import picocli.CommandLine.Command;
             DepsCommand.class,
             KernelCommand.class,
             PackageCommand.class,
+            DoctorCommand.class,
+            NewCommand.class,
+            BuildCommand.class,
             CacheCommand.class,
             CommandLine.HelpCommand.class
         },

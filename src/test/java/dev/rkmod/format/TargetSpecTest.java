@@ -46,4 +46,34 @@ class TargetSpecTest {
         }
         assertThat(TargetSpec.read(tmp.resolve("target.json")).rustcTriple()).startsWith("target-");
     }
+
+    /**
+     * A real E0461 from rustup's rustc: a crate is built for a custom target, the target file then
+     * changes, and a dependent crate fails. rustc prints the old file's triple; ours must be the same.
+     */
+    @Test
+    void reproducesTheTripleRustcPrintsInE0461() throws Exception {
+        Map<String, String> env = Map.of("RUSTC_BOOTSTRAP", "1");
+        String rustc = RustFixtures.RUSTUP_RUSTC.toString();
+        RustFixtures.Result spec = RustFixtures.run(tmp, env, rustc, "-Zunstable-options", "--print", "target-spec-json",
+                "--target", "x86_64-unknown-none");
+        assertThat(spec.exit()).as(spec.out()).isZero();
+        Path target = tmp.resolve("target.json");
+        Files.writeString(target, spec.out());
+        TargetSpec original = TargetSpec.read(target);
+        Files.writeString(tmp.resolve("a.rs"), "#![feature(no_core)]\n#![no_core]\n");
+        Files.writeString(tmp.resolve("b.rs"), "#![feature(no_core)]\n#![no_core]\nextern crate a;\n");
+        RustFixtures.Result a = RustFixtures.run(tmp, env, rustc, "-Zunstable-options", "--target", "target.json",
+                "--crate-type=lib", "--emit=metadata", "a.rs", "-o", "liba.rmeta");
+        assertThat(a.exit()).as(a.out()).isZero();
+        Files.writeString(target, spec.out().replace("\"arch\": \"x86_64\"", "\"arch\": \"x86_64\" "));
+        RustFixtures.Result b = RustFixtures.run(tmp, env, rustc, "-Zunstable-options", "--target", "target.json",
+                "--crate-type=lib", "--emit=metadata", "b.rs", "-L", ".");
+        assertThat(b.exit()).isNotZero();
+        assertThat(b.out()).contains("error[E0461]");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("target triple (target-\\d+)").matcher(b.out());
+        assertThat(m.find()).as(b.out()).isTrue();
+        assertThat(original.rustcTriple()).isEqualTo(m.group(1));
+        assertThat(TargetSpec.read(target).rustcTriple()).isNotEqualTo(m.group(1));
+    }
 }

@@ -1,0 +1,150 @@
+package dev.rkmod.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.rkmod.format.ProjectToml;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.FailureCatalogue;
+import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.build.BuildWorkflow;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "build", mixinStandardHelpOptions = true,
+        description = {
+            "Build an out-of-tree module with make -C KDIR M=DIR, after doctor's checks, with the rustc whose",
+            "--version equals the kernel's (on the host or in rkmod's Debian root) and LLVM=1 for clang-built",
+            "kernels. A failure is explained from the failure catalogue (exit 4)."
+        })
+final class BuildCommand implements Callable<Integer> {
+    private final Session session;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "DIR", description = "Module directory (default: .).")
+    Path dir;
+
+    @Option(names = "--kdir", paramLabel = "DIR", description = "Kernel tree or package (default: rkmod.toml's, else /lib/modules/$(uname -r)/build).")
+    Path kdir;
+
+    @Option(names = "--rustc", paramLabel = "PATH", description = "Prefer this rustc (it must match the kernel's).")
+    Path rustc;
+
+    @Option(names = "-j", paramLabel = "N", description = "Parallel jobs (default: CPUs).")
+    Integer jobs;
+
+    @Option(names = "--timeout", paramLabel = "MINUTES", defaultValue = "30", description = "Stop after this many minutes.")
+    long timeout;
+
+    @Option(names = "--no-check", description = "Skip doctor's checks.")
+    boolean noCheck;
+
+    @Mixin
+    OutputOptions output = new OutputOptions();
+
+    BuildCommand(Session session) {
+        this.session = session;
+    }
+
+    @Override
+    public Integer call() {
+        Path d = dir != null ? dir : Path.of(".");
+        Path k = kdir;
+        if (k == null) {
+            try {
+                k = ProjectToml.read(d).map(ProjectToml::kdir).map(Path::of).orElse(null);
+            } catch (IOException e) {
+                k = null;
+            }
+        }
+        if (k == null) {
+            k = DoctorCommand.defaultKdir();
+        }
+        int j = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
+        if (j < 1 || timeout < 1) {
+            throw new RkmodException(ExitCode.USAGE, "-j and --timeout must be positive", null, null);
+        }
+        BuildWorkflow.Result r;
+        try {
+            r = new BuildWorkflow(session.context(output)).build(d, k, Optional.ofNullable(rustc), j,
+                    Duration.ofMinutes(timeout), !noCheck);
+        } catch (BuildWorkflow.BuildFailed f) {
+            if (!output.json()) {
+                PrintWriter err = session.err();
+                if (!f.errorLines().isEmpty()) {
+                    err.println("The build's own errors:");
+                    f.errorLines().forEach(l -> err.println("  " + l));
+                }
+                if (!f.findings().isEmpty()) {
+                    err.println("doctor found:");
+                    DoctorCommand.printFindings(err, f.findings());
+                }
+                for (FailureCatalogue.Match m : f.explanations()) {
+                    err.println("explanation [" + m.entry().id() + "]: " + m.entry().title());
+                    err.println("  seen:  " + m.line());
+                    err.println("  cause: " + m.entry().cause());
+                    if (m.entry().fix() != null) {
+                        err.println("  fix:   " + m.entry().fix());
+                    }
+                }
+            } else {
+                JsonObject o = new JsonObject();
+                o.addProperty("ok", false);
+                o.addProperty("error", f.paragraph());
+                JsonArray lines = new JsonArray();
+                f.errorLines().forEach(lines::add);
+                o.add("errors", lines);
+                JsonArray ex = new JsonArray();
+                for (FailureCatalogue.Match m : f.explanations()) {
+                    JsonObject e = new JsonObject();
+                    e.addProperty("id", m.entry().id());
+                    e.addProperty("title", m.entry().title());
+                    e.addProperty("cause", m.entry().cause());
+                    e.addProperty("fix", m.entry().fix());
+                    e.addProperty("line", m.line());
+                    ex.add(e);
+                }
+                o.add("explanations", ex);
+                o.add("findings", DoctorCommand.findings(f.findings()));
+                o.addProperty("exitCode", ExitCode.BUILD_FAILED.code());
+                session.out().println(Json.GSON.toJson(o));
+                return ExitCode.BUILD_FAILED.code();
+            }
+            throw f;
+        }
+        if (output.json()) {
+            JsonObject o = new JsonObject();
+            o.addProperty("ok", true);
+            o.addProperty("dir", r.dir().toString());
+            o.addProperty("kdir", r.kdir().toString());
+            o.addProperty("rustc", r.rustc());
+            o.addProperty("rustcCandidate", r.rustcCandidate());
+            o.addProperty("llvm", r.llvm());
+            o.addProperty("millis", r.took().toMillis());
+            JsonArray mods = new JsonArray();
+            for (BuildWorkflow.Module m : r.modules()) {
+                JsonObject mj = new JsonObject();
+                mj.addProperty("ko", m.ko().toString());
+                mj.addProperty("name", m.name());
+                mj.addProperty("vermagic", m.vermagic());
+                mj.addProperty("size", m.size());
+                mods.add(mj);
+            }
+            o.add("modules", mods);
+            session.out().println(Json.GSON.toJson(o));
+        } else {
+            for (BuildWorkflow.Module m : r.modules()) {
+                session.out().printf("built %s (%s)%n  vermagic %s%n  with %s%s%n", m.ko(), CacheCommand.size(m.size()),
+                        m.vermagic(), r.rustcCandidate(), r.llvm() ? ", LLVM=1" : "");
+            }
+        }
+        return ExitCode.OK.code();
+    }
+}

@@ -1,0 +1,109 @@
+package dev.rkmod.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.Finding;
+import dev.rkmod.workflow.doctor.DoctorWorkflow;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+        description = {
+            "Predict why an out-of-tree Rust module will not build against KDIR, before compiling: the tree and its",
+            "Rust set, the exact rustc (rmeta headers, CONFIG_RUSTC_VERSION_TEXT, the candidates on this machine), the",
+            "target spec (E0461), the C compiler family (LLVM=1) and tool versions. Exit 1 when any error is found."
+        })
+final class DoctorCommand implements Callable<Integer> {
+    private final Session session;
+
+    @Option(names = "--kdir", paramLabel = "DIR", description = "Kernel build tree or package. Default: /lib/modules/$(uname -r)/build.")
+    Path kdir;
+
+    @Option(names = "--rustc", paramLabel = "PATH", description = "The rustc you intend to use (default: the one on PATH).")
+    Path rustc;
+
+    @Mixin
+    OutputOptions output = new OutputOptions();
+
+    DoctorCommand(Session session) {
+        this.session = session;
+    }
+
+    static Path defaultKdir() {
+        try {
+            String release = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
+            return Path.of("/lib/modules", release, "build");
+        } catch (IOException e) {
+            return Path.of("/lib/modules/unknown/build");
+        }
+    }
+
+    @Override
+    public Integer call() {
+        Path dir = kdir != null ? kdir : defaultKdir();
+        DoctorWorkflow.Report r = new DoctorWorkflow(session.context(output)).run(dir, Optional.ofNullable(rustc));
+        if (output.json()) {
+            JsonObject o = new JsonObject();
+            o.addProperty("kdir", r.kdir().toString());
+            o.addProperty("rustc", r.rustcVersion());
+            o.addProperty("ok", !r.hasErrors());
+            r.match().ifPresent(m -> {
+                JsonObject j = new JsonObject();
+                j.addProperty("candidate", m.description());
+                j.addProperty("rustc", m.toolchain().rustc());
+                j.addProperty("root", m.toolchain().rootDir().map(Path::toString).orElse(null));
+                o.add("match", j);
+            });
+            o.add("findings", findings(r.findings()));
+            session.out().println(Json.GSON.toJson(o));
+        } else {
+            text(session.out(), r);
+        }
+        return r.hasErrors() ? ExitCode.CHECK_FAILED.code() : ExitCode.OK.code();
+    }
+
+    static JsonArray findings(List<Finding> list) {
+        JsonArray arr = new JsonArray();
+        for (Finding f : list) {
+            JsonObject j = new JsonObject();
+            j.addProperty("id", f.id());
+            j.addProperty("severity", f.severity().name().toLowerCase());
+            j.addProperty("what", f.what());
+            j.addProperty("why", f.why());
+            j.addProperty("fix", f.fix());
+            arr.add(j);
+        }
+        return arr;
+    }
+
+    static void printFindings(PrintWriter w, List<Finding> list) {
+        for (Finding f : list) {
+            w.printf("  %-7s %-24s %s%n", f.severity().name(), f.id(), f.what());
+            if (f.why() != null) {
+                w.println("          why: " + f.why());
+            }
+            if (f.fix() != null) {
+                w.println("          fix: " + f.fix());
+            }
+        }
+    }
+
+    private static void text(PrintWriter w, DoctorWorkflow.Report r) {
+        w.println("doctor: " + r.kdir() + (r.rustcVersion() != null ? "  (built with " + r.rustcVersion() + ")" : ""));
+        printFindings(w, r.findings());
+        long errors = r.findings().stream().filter(f -> f.severity() == Finding.Severity.ERROR).count();
+        long warnings = r.findings().stream().filter(f -> f.severity() == Finding.Severity.WARNING).count();
+        w.println(errors == 0 ? "no errors" + (warnings > 0 ? ", " + warnings + " warning(s)" : "") + ": a Rust module should build"
+                : errors + " error(s), " + warnings + " warning(s)");
+    }
+}

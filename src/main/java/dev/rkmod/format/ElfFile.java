@@ -1,0 +1,216 @@
+package dev.rkmod.format;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A bounds-checked reader of ELF32/ELF64 section headers and contents, as kernel modules need. Every
+ * count and offset is read as unsigned; extended section numbering ({@code e_shnum == 0},
+ * {@code e_shstrndx == SHN_XINDEX}) is handled; any read outside the file is a {@link FormatException}.
+ */
+public final class ElfFile {
+    private static final int SHN_XINDEX = 0xFFFF;
+    private static final int SHN_UNDEF = 0;
+
+    /** One section header. */
+    public record Section(int index, String name, long type, long flags, long offset, long size, long link, long entsize) { }
+
+    private final byte[] data;
+    private final int length;
+    private final boolean is64;
+    private final ByteOrder order;
+    private final int type;
+    private final int machine;
+    private final List<Section> sections;
+
+    private ElfFile(byte[] data, int length) {
+        this.data = data;
+        this.length = length;
+        if (length < 16) {
+            throw truncated("the ELF identification");
+        }
+        if (data[0] != 0x7F || data[1] != 'E' || data[2] != 'L' || data[3] != 'F') {
+            throw new FormatException(FormatException.Reason.BAD_MAGIC, "Not an ELF file",
+                    "It does not start with 0x7F 'E' 'L' 'F'", "Pass a kernel module (.ko)");
+        }
+        int cls = data[4];
+        if (cls != 1 && cls != 2) {
+            throw corrupt("EI_CLASS is " + cls);
+        }
+        is64 = cls == 2;
+        int enc = data[5];
+        if (enc != 1 && enc != 2) {
+            throw corrupt("EI_DATA is " + enc);
+        }
+        order = enc == 1 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+        int ehsize = is64 ? 64 : 52;
+        if (length < ehsize) {
+            throw truncated("the ELF header");
+        }
+        type = u16(16);
+        machine = u16(18);
+        long shoff = is64 ? u64(0x28) : u32(0x20);
+        int shentsize = u16(is64 ? 0x3A : 0x2E);
+        long shnum = u16(is64 ? 0x3C : 0x30);
+        long shstrndx = u16(is64 ? 0x3E : 0x32);
+        if (shoff == 0) {
+            sections = List.of();
+            return;
+        }
+        int minEnt = is64 ? 64 : 40;
+        if (shentsize < minEnt) {
+            throw corrupt("e_shentsize " + shentsize + " is smaller than a section header");
+        }
+        if (shnum == 0 || shstrndx == SHN_XINDEX) {
+            // extended numbering: the real values live in section header 0
+            check(shoff, shentsize, "section header 0");
+            long s0size = is64 ? u64((int) shoff + 0x20) : u32((int) shoff + 0x14);
+            long s0link = u32((int) shoff + (is64 ? 0x28 : 0x18));
+            if (shnum == 0) {
+                shnum = s0size;
+            }
+            if (shstrndx == SHN_XINDEX) {
+                shstrndx = s0link;
+            }
+        }
+        if (shnum > (length - shoff) / shentsize + 1 || shnum > 1_000_000) {
+            throw truncated("the section header table (" + shnum + " entries)");
+        }
+        check(shoff, shnum * shentsize, "the section header table");
+        List<long[]> raw = new ArrayList<>();
+        for (long i = 0; i < shnum; i++) {
+            int at = (int) (shoff + i * shentsize);
+            long name = u32(at);
+            long stype = u32(at + 4);
+            long flags = is64 ? u64(at + 8) : u32(at + 8);
+            long off = is64 ? u64(at + 0x18) : u32(at + 0x10);
+            long size = is64 ? u64(at + 0x20) : u32(at + 0x14);
+            long link = u32(at + (is64 ? 0x28 : 0x18));
+            long entsize = is64 ? u64(at + 0x38) : u32(at + 0x24);
+            raw.add(new long[] {name, stype, flags, off, size, link, entsize});
+        }
+        byte[] names = null;
+        int namesOff = 0;
+        long namesLen = 0;
+        if (shstrndx != SHN_UNDEF) {
+            if (shstrndx >= raw.size()) {
+                throw corrupt("e_shstrndx " + shstrndx + " is past " + raw.size() + " sections");
+            }
+            long[] s = raw.get((int) shstrndx);
+            check(s[3], s[4], "the section name table");
+            names = data;
+            namesOff = (int) s[3];
+            namesLen = s[4];
+        }
+        List<Section> list = new ArrayList<>();
+        for (int i = 0; i < raw.size(); i++) {
+            long[] s = raw.get(i);
+            String n = names == null ? "" : cString(namesOff, namesLen, s[0]);
+            list.add(new Section(i, n, s[1], s[2], s[3], s[4], s[5], s[6]));
+        }
+        sections = List.copyOf(list);
+    }
+
+    /** Parses the first {@code length} bytes of {@code data} (the rest, e.g. a signature, is ignored). */
+    public static ElfFile parse(byte[] data, int length) {
+        if (length < 0 || length > data.length) {
+            throw new IllegalArgumentException("length");
+        }
+        return new ElfFile(data, length);
+    }
+
+    public static ElfFile parse(byte[] data) {
+        return parse(data, data.length);
+    }
+
+    public boolean is64() {
+        return is64;
+    }
+
+    public int type() {
+        return type;
+    }
+
+    public int machine() {
+        return machine;
+    }
+
+    public List<Section> sections() {
+        return sections;
+    }
+
+    public Optional<Section> section(String name) {
+        return sections.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    /** The bytes of a section (empty for SHT_NOBITS). */
+    public byte[] contents(Section s) {
+        if (s.type() == 8) {
+            return new byte[0];
+        }
+        check(s.offset(), s.size(), "section " + s.name());
+        byte[] out = new byte[(int) s.size()];
+        System.arraycopy(data, (int) s.offset(), out, 0, out.length);
+        return out;
+    }
+
+    public ByteOrder order() {
+        return order;
+    }
+
+    private String cString(int tableOff, long tableLen, long index) {
+        if (index >= tableLen) {
+            throw corrupt("a section name index " + index + " is past the name table (" + tableLen + " bytes)");
+        }
+        int start = (int) (tableOff + index);
+        int end = start;
+        int limit = (int) (tableOff + tableLen);
+        while (end < limit && data[end] != 0) {
+            end++;
+        }
+        if (end == limit) {
+            throw corrupt("a section name is not NUL-terminated");
+        }
+        return new String(data, start, end - start, StandardCharsets.UTF_8);
+    }
+
+    private void check(long off, long len, String what) {
+        if (off < 0 || len < 0 || off > length || len > length - off) {
+            throw truncated(what + " (offset " + Long.toUnsignedString(off) + ", " + Long.toUnsignedString(len) + " bytes)");
+        }
+    }
+
+    private ByteBuffer at(int off, int n) {
+        check(off, n, "a header field");
+        return ByteBuffer.wrap(data, off, n).order(order);
+    }
+
+    private int u16(int off) {
+        return at(off, 2).getShort() & 0xFFFF;
+    }
+
+    private long u32(int off) {
+        return at(off, 4).getInt() & 0xFFFFFFFFL;
+    }
+
+    private long u64(int off) {
+        long v = at(off, 8).getLong();
+        if (v < 0) {
+            throw corrupt("a 64-bit field at " + off + " is larger than any file");
+        }
+        return v;
+    }
+
+    private static FormatException truncated(String what) {
+        return new FormatException(FormatException.Reason.TRUNCATED, "The ELF file is truncated",
+                "It ends before " + what, "Rebuild the module");
+    }
+
+    private static FormatException corrupt(String why) {
+        return new FormatException(FormatException.Reason.CORRUPT, "The ELF file is corrupt", why, "Rebuild the module");
+    }
+}

@@ -1,0 +1,303 @@
+package dev.rkmod.workflow.doctor;
+
+import dev.rkmod.format.FormatException;
+import dev.rkmod.format.RmetaHeader;
+import dev.rkmod.format.TargetSpec;
+import dev.rkmod.model.Finding;
+import dev.rkmod.model.KernelGeneration;
+import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.Context;
+import dev.rkmod.workflow.pack.KernelTree;
+import dev.rkmod.workflow.toolchain.RustcFinder;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * `rkmod doctor`: predicts why an out-of-tree Rust module will not build against KDIR, before
+ * compiling, and says how to fix it. Every check reads files with rkmod's own readers and never throws
+ * out of doctor: a broken file is a finding.
+ */
+public final class DoctorWorkflow {
+    private final Context ctx;
+
+    public DoctorWorkflow(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    /** What doctor found, plus the rustc a build should use (when one matches). */
+    public record Report(Path kdir, List<Finding> findings, Optional<RustcFinder.Candidate> match,
+                         Optional<KernelTree> tree, String rustcVersion) {
+        public boolean hasErrors() {
+            return findings.stream().anyMatch(f -> f.severity() == Finding.Severity.ERROR);
+        }
+    }
+
+    public Report run(Path kdir, Optional<Path> rustc) {
+        List<Finding> out = new ArrayList<>();
+        KernelTree tree;
+        try {
+            tree = KernelTree.open(kdir);
+        } catch (RkmodException e) {
+            String id = e.what().contains("without CONFIG_RUST") ? "config.rust-off" : "tree.unusable";
+            out.add(Finding.error(id, e.what(), e.why(), e.fix()));
+            return new Report(kdir, out, Optional.empty(), Optional.empty(), null);
+        }
+        out.add(Finding.info("tree.ok", "Linux " + tree.release() + ", " + tree.generation().id() + " module API generation",
+                "Detected from the crates in rust/ (" + String.join(", ", tree.crates()) + ")", null));
+        rustSet(tree, out);
+        String version = rmetaVersions(tree, out);
+        Optional<RustcFinder.Candidate> match = Optional.empty();
+        if (version != null) {
+            match = compiler(tree, version, rustc, out);
+            targetSpec(tree, version, out);
+        }
+        cSide(tree, out);
+        return new Report(tree.dir(), out, match, Optional.of(tree), version);
+    }
+
+    private void rustSet(KernelTree tree, List<Finding> out) {
+        for (String missing : tree.missingRustFiles()) {
+            if (missing.endsWith(".rmeta")) {
+                String crate = missing.substring("rust/lib".length(), missing.length() - ".rmeta".length());
+                out.add(Finding.error("rust.missing-rmeta", missing + " is missing",
+                        "rustc will fail with E0463: can't find crate for `" + crate + "` (the usual state of distro headers"
+                                + " packages)",
+                        "Use a package made by 'rkmod package --kdir <built tree>', which ships the whole Rust set"));
+            } else if (missing.endsWith("target.json")) {
+                out.add(Finding.error("rust.missing-target", missing + " is missing",
+                        "Every Rust object is compiled for this custom target; rustc stops with: target file \"./" + missing
+                                + "\" does not exist",
+                        "Ship the kernel's own " + missing + " byte for byte (never regenerate it): 'rkmod package'"));
+            } else if (missing.endsWith(".so")) {
+                out.add(Finding.error("rust.missing-macros", missing + " is missing",
+                        "The module! macro is a proc macro in this library; rustc fails to find crate `macros`",
+                        "Package the tree with 'rkmod package'"));
+            } else {
+                out.add(Finding.error("rust.missing-generated", missing + " is missing",
+                        "kbuild passes its cfg flags to rustc; 6.13 and later refuse an M= build without it",
+                        "Package the built tree with 'rkmod package'"));
+            }
+        }
+        if (tree.generation().ordinal() >= KernelGeneration.G6_13.ordinal()) {
+            for (String f : List.of("include/generated/autoconf.h", "include/config/auto.conf")) {
+                if (!Files.isRegularFile(tree.dir().resolve(f))) {
+                    out.add(Finding.error("rust.missing-generated", f + " is missing",
+                            "6.13 and later refuse external builds without it", "Package the built tree with 'rkmod package'"));
+                }
+            }
+        }
+    }
+
+    /** The rustc string every rmeta carries; null when they cannot be read or disagree. */
+    private String rmetaVersions(KernelTree tree, List<Finding> out) {
+        TreeMap<String, List<String>> byVersion = new TreeMap<>();
+        for (String c : tree.crates()) {
+            Path f = tree.dir().resolve("rust/lib" + c + ".rmeta");
+            try {
+                byVersion.computeIfAbsent(RmetaHeader.read(f).rustcVersion(), k -> new ArrayList<>()).add("lib" + c);
+            } catch (FormatException e) {
+                out.add(Finding.error("rust.rmeta-corrupt", e.what(), e.why() + " (" + e.reason() + ")",
+                        "Package a freshly built tree"));
+            } catch (IOException e) {
+                out.add(Finding.error("rust.rmeta-unreadable", "Cannot read " + f, e.getMessage(), "Check permissions"));
+            }
+        }
+        Optional<String> config = tree.config().string("RUSTC_VERSION_TEXT");
+        if (byVersion.size() > 1) {
+            out.add(Finding.error("rustc.rmeta-mixed", "The rmeta files were made by different compilers: " + byVersion,
+                    "rustc refuses crates from another compiler or build (E0514, E0460 found possibly newer version)",
+                    "Do not mix rust/ files from two builds; package one complete build tree"));
+            return null;
+        }
+        if (byVersion.isEmpty()) {
+            return config.orElse(null);
+        }
+        String v = byVersion.firstKey();
+        if (config.isPresent() && !config.get().equals(v)) {
+            out.add(Finding.error("rustc.config-mismatch", "rmeta files say '" + v + "', CONFIG_RUSTC_VERSION_TEXT says '"
+                            + config.get() + "'", "The Rust set and .config come from different builds",
+                    "Package one complete build tree"));
+        }
+        return v;
+    }
+
+    private Optional<RustcFinder.Candidate> compiler(KernelTree tree, String wanted, Optional<Path> rustc,
+                                                     List<Finding> out) {
+        List<RustcFinder.Candidate> all = new RustcFinder(ctx).candidates(rustc);
+        Optional<RustcFinder.Candidate> used = rustc.isPresent()
+                ? all.stream().filter(c -> c.description().startsWith("--rustc")).findFirst()
+                : all.stream().filter(c -> c.description().startsWith("rustc on PATH")).findFirst();
+        Optional<RustcFinder.Candidate> match = all.stream().filter(c -> c.matches(wanted)).findFirst();
+        String rustcVar = match.map(c -> c.toolchain().rootDir().isPresent()
+                ? "its /usr/bin/rustc under chroot " + c.toolchain().rootDir().get() + " (rkmod build runs it there)"
+                : "RUSTC=" + c.toolchain().rustc()).orElse(null);
+        if (used.isPresent() && !used.get().matches(wanted)) {
+            String got = used.get().version() == null ? "nothing (it does not run)" : "'" + used.get().version() + "'";
+            boolean sameNumber = used.get().version() != null && sameRelease(used.get().version(), wanted);
+            String effect = sameNumber
+                    ? "Only the suffix differs, and rustc compares the whole string: E0514 found crate `core` compiled by an"
+                    + " incompatible version of rustc"
+                    : "A different rustc cannot load the kernel's crates: expect 'error loading target specification: custom"
+                    + " targets are unstable and require -Zunstable-options' or E0514";
+            out.add(Finding.error("rustc.mismatch", "The " + used.get().description() + " prints " + got
+                            + ", but the kernel was built with '" + wanted + "'", effect + ". kbuild does not check this for M= builds",
+                    match.isPresent() ? "Use " + match.get().description() + ": " + rustcVar
+                            : "Install the exact compiler that built the kernel"));
+        }
+        if (match.isEmpty()) {
+            StringBuilder seen = new StringBuilder();
+            for (RustcFinder.Candidate c : all) {
+                seen.append(seen.isEmpty() ? "" : "; ").append(c.description()).append(": ")
+                        .append(c.version() == null ? "does not run" : c.version());
+            }
+            out.add(Finding.error("rustc.none", "No rustc on this machine prints '" + wanted + "'",
+                    "Modules must be compiled by the exact rustc that built the kernel. Candidates: " + seen,
+                    "Install it (Debian's kernels: 'rkmod deps --install'), or rebuild the kernel with a rustc you have"));
+        } else {
+            out.add(Finding.info("rustc.match", match.get().description() + " matches '" + wanted + "'", null, rustcVar));
+        }
+        KernelGeneration g = tree.generation();
+        if (compare(release(wanted), g.minRustc()) < 0) {
+            out.add(Finding.warning("rustc.min-version", "'" + wanted + "' is older than the " + g.minRustc()
+                    + " this kernel generation expects", "scripts/min-tool-version.sh lists " + g.minRustc(), null));
+        }
+        if (compare(release(wanted), "1.63.0") < 0) {
+            out.add(Finding.warning("target.path-hash", "The kernel was built with rustc " + release(wanted)
+                            + ", which hashes the target.json path",
+                    "rustc up to 1.62 names the target by its path, so a moved tree fails with E0461 (the seed's case)",
+                    "Build the module at the tree's original path, or rebuild the kernel with rustc 1.63 or later"));
+        }
+        return match;
+    }
+
+    private void targetSpec(KernelTree tree, String version, List<Finding> out) {
+        Optional<TargetSpec> spec = tree.targetSpec();
+        if (spec.isEmpty()) {
+            return;
+        }
+        Path core = tree.dir().resolve("rust/libcore.rmeta");
+        if (!Files.isRegularFile(core)) {
+            return;
+        }
+        try {
+            Embedded e = embedded(core, spec.get().contents());
+            if (e == Embedded.MATCH) {
+                out.add(Finding.info("target.ok", tree.generation().targetSpec() + " is the one the crates were built for",
+                        "rustc names it " + spec.get().rustcTriple(), null));
+            } else if (e == Embedded.DIFFERENT) {
+                out.add(Finding.error("target.mismatch", tree.generation().targetSpec() + " differs from the target the"
+                                + " crates were built for",
+                        "rustc matches crates by the target's full contents and will fail with E0461: couldn't find crate"
+                                + " `core` with expected target triple " + spec.get().rustcTriple(),
+                        "Ship the kernel's original target spec byte for byte; never regenerate or edit it"));
+            }
+        } catch (IOException ex) {
+            out.add(Finding.warning("target.unreadable", "Cannot read " + core, ex.getMessage(), null));
+        }
+    }
+
+    private enum Embedded { MATCH, DIFFERENT, UNKNOWN }
+
+    /** rustc 1.63+ embeds the target spec in each crate; compare the shipped bytes with it. */
+    private static Embedded embedded(Path rmeta, byte[] spec) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(rmeta.toFile(), "r")) {
+            long len = f.length();
+            int window = (int) Math.min(len, 4L << 20);
+            byte[] tail = new byte[window];
+            f.seek(len - window);
+            f.readFully(tail);
+            if (indexOf(tail, spec) >= 0) {
+                return Embedded.MATCH;
+            }
+            if (indexOf(tail, "\"data-layout\"".getBytes(StandardCharsets.UTF_8)) >= 0) {
+                return Embedded.DIFFERENT;
+            }
+            byte[] all = Files.readAllBytes(rmeta);
+            if (indexOf(all, spec) >= 0) {
+                return Embedded.MATCH;
+            }
+            return indexOf(all, "\"data-layout\"".getBytes(StandardCharsets.UTF_8)) >= 0 ? Embedded.DIFFERENT : Embedded.UNKNOWN;
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        if (needle.length == 0) {
+            return 0;
+        }
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            if (hay[i] != needle[0]) {
+                continue;
+            }
+            for (int j = 1; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private void cSide(KernelTree tree, List<Finding> out) {
+        if (!tree.llvm()) {
+            out.add(Finding.info("cc.gcc", "The kernel was built with gcc", "Modules are built with gcc too", null));
+            return;
+        }
+        out.add(Finding.info("cc.llvm", "The kernel was built with clang (CONFIG_CC_IS_CLANG=y)",
+                "Modules must be built with LLVM=1, or gcc meets clang-only flags", "rkmod build adds LLVM=1"));
+        for (String tool : List.of("clang", "ld.lld")) {
+            if (ctx.host().which(tool).isEmpty()) {
+                out.add(Finding.error("cc.missing-" + tool, tool + " is not installed",
+                        "LLVM=1 builds need " + tool, "Run 'rkmod deps --install'"));
+            }
+        }
+        if (ctx.host().which("bindgen").isEmpty()) {
+            out.add(Finding.info("bindgen.missing", "bindgen is not installed",
+                    "Only kernel builds run bindgen; module builds do not", null));
+        }
+        if (tree.config().isEnabled("RUST_INLINE_HELPERS") && ctx.host().which("llvm-link").isEmpty()) {
+            out.add(Finding.error("cc.missing-llvm-link", "llvm-link is not installed",
+                    "CONFIG_RUST_INLINE_HELPERS links rust/helpers/helpers_module.bc into every module", "Install llvm"));
+        }
+    }
+
+    static boolean sameRelease(String a, String b) {
+        return release(a).equals(release(b));
+    }
+
+    /** "rustc 1.63.0 (…)" -> "1.63.0". */
+    static String release(String version) {
+        String[] p = version.split(" ");
+        return p.length > 1 ? p[1] : version;
+    }
+
+    static int compare(String a, String b) {
+        String[] x = a.split("[.-]");
+        String[] y = b.split("[.-]");
+        for (int i = 0; i < 3; i++) {
+            int xi = i < x.length ? parse(x[i]) : 0;
+            int yi = i < y.length ? parse(y[i]) : 0;
+            if (xi != yi) {
+                return Integer.compare(xi, yi);
+            }
+        }
+        return 0;
+    }
+
+    private static int parse(String s) {
+        try {
+            return Integer.parseInt(s.replaceAll("\\D.*", ""));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}

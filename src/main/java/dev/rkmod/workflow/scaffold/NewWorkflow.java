@@ -1,0 +1,79 @@
+package dev.rkmod.workflow.scaffold;
+
+import dev.rkmod.format.ProjectToml;
+import dev.rkmod.infra.fs.FileOps;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.KernelGeneration;
+import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.pack.KernelTree;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/** `rkmod new`: a module project in the kernel generation's syntax, detected from KDIR's contents. */
+public final class NewWorkflow {
+
+    /** What was written. */
+    public record Created(Path dir, KernelGeneration generation, List<String> files, List<String> expect) { }
+
+    public Created create(String name, Optional<Path> kdir, Optional<String> generationId, Path dir, String description,
+                          String author, boolean force) {
+        if (!ModuleTemplates.MODULE_NAME.matcher(name).matches()) {
+            throw new RkmodException(ExitCode.USAGE, "'" + name + "' is not a valid module name",
+                    "A module name must be a Rust identifier and a kernel module name: lower-case letters, digits and"
+                            + " underscores, starting with a letter, at most 55 characters",
+                    "Use a name such as rust_out_of_tree");
+        }
+        KernelGeneration gen;
+        if (kdir.isPresent()) {
+            gen = KernelTree.open(kdir.get()).generation();
+        } else if (generationId.isPresent()) {
+            gen = Arrays.stream(KernelGeneration.values()).filter(g -> g.id().equals(generationId.get())).findFirst()
+                    .orElseThrow(() -> new RkmodException(ExitCode.USAGE, "Unknown generation '" + generationId.get() + "'",
+                            "Known generations: " + Arrays.stream(KernelGeneration.values()).map(KernelGeneration::id).toList(),
+                            "Pass one of them, or --kdir to detect it"));
+        } else {
+            throw new RkmodException(ExitCode.USAGE, "rkmod new needs --kdir or --generation",
+                    "The module! syntax and allocation API differ between kernel generations",
+                    "Pass --kdir with the kernel tree or package you will build against");
+        }
+        if (Files.exists(dir) && !force && !isEmptyDir(dir)) {
+            throw new RkmodException(ExitCode.USAGE, dir + " already exists and is not empty", null,
+                    "Choose another --dir, or pass --force to write into it");
+        }
+        List<String> expect = List.of(name + ": " + description + " (init)", name + ": My numbers are [72, 108, 200]",
+                name + ": " + description + " (exit)");
+        Map<String, String> files = new LinkedHashMap<>();
+        files.put("Kbuild", "obj-m := " + name + ".o\n");
+        files.put("Makefile", ModuleTemplates.resource("project/Makefile"));
+        files.put(name + ".rs", ModuleTemplates.rust(gen.syntax(), name, description, author));
+        files.put("README.md", ModuleTemplates.resource("project/README.md").replace("@NAME@", name)
+                .replace("@GENERATION@", gen.id()));
+        files.put(".gitignore", ModuleTemplates.resource("project/gitignore"));
+        files.put(ProjectToml.FILE, new ProjectToml(name, gen.id(),
+                kdir.map(p -> p.toAbsolutePath().normalize().toString()).orElse(null), expect).format());
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot create " + dir, e.getMessage(), null, e);
+        }
+        files.forEach((f, content) -> FileOps.writeAtomically(dir.resolve(f), content.getBytes(StandardCharsets.UTF_8)));
+        return new Created(dir.toAbsolutePath().normalize(), gen, List.copyOf(files.keySet()), expect);
+    }
+
+    private static boolean isEmptyDir(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
