@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             DoctorCommand.class,
             NewCommand.class,
             BuildCommand.class,
+            VmtestCommand.class,
             CacheCommand.class,
             CommandLine.HelpCommand.class
         },

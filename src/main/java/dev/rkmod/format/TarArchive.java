@@ -62,7 +62,7 @@ public final class TarArchive {
                 z.setWorkers(Math.max(1, Runtime.getRuntime().availableProcessors()));
                 yield z;
             }
-            case XZ -> new XZOutputStream(raw, new LZMA2Options(6));
+            case XZ -> new XZOutputStream(raw, new LZMA2Options(3));
         };
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new BufferedOutputStream(compressed, 1 << 16))) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);

@@ -1,0 +1,138 @@
+package dev.rkmod.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.rkmod.format.Ktap;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.vm.VmTestWorkflow;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "vmtest", mixinStandardHelpOptions = true,
+        description = {
+            "Boot the kernel in a throwaway QEMU VM (TCG by default; KVM only when a probe shows it works), insmod",
+            "the modules in order and rmmod them in reverse, and give a verdict: every step exited 0, every expected",
+            "line appeared in order (also those in rkmod.toml), and no Oops, BUG, WARNING, panic, Unknown symbol,",
+            "Invalid module format or version mismatch. Exit 1 on a failed verdict."
+        })
+final class VmtestCommand implements Callable<Integer> {
+    private final Session session;
+
+    @Parameters(arity = "1..*", paramLabel = "MODULE.ko[:ARGS]", description = "Modules to load, e.g. foo.ko or 'foo.ko:count=3'.")
+    List<String> modules = new ArrayList<>();
+
+    @Option(names = "--kernel", paramLabel = "BZIMAGE", description = "The kernel image.")
+    Path kernel;
+
+    @Option(names = "--kdir", paramLabel = "DIR", description = "A kernel build tree (uses its arch/x86/boot/bzImage).")
+    Path kdir;
+
+    @Option(names = "--expect", paramLabel = "REGEX", description = "A kernel log line that must appear (repeatable, in order).")
+    List<String> expect = new ArrayList<>();
+
+    @Option(names = "--timeout", paramLabel = "S", defaultValue = "60", description = "Hard limit for the VM in seconds (default ${DEFAULT-VALUE}).")
+    long timeout;
+
+    @Option(names = "--kvm", paramLabel = "auto|on|off", defaultValue = "auto", description = "Use KVM (default ${DEFAULT-VALUE}).")
+    String kvm;
+
+    @Option(names = "--hold", paramLabel = "S", defaultValue = "0", description = "Seconds to wait between loading and unloading.")
+    double hold;
+
+    @Option(names = "--junit", paramLabel = "FILE", description = "Write a JUnit XML report.")
+    Path junit;
+
+    @Mixin
+    OutputOptions output = new OutputOptions();
+
+    VmtestCommand(Session session) {
+        this.session = session;
+    }
+
+    @Override
+    public Integer call() {
+        VmTestWorkflow.Kvm mode;
+        try {
+            mode = VmTestWorkflow.Kvm.valueOf(kvm.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new RkmodException(ExitCode.USAGE, "--kvm must be auto, on or off", null, null);
+        }
+        if (kernel != null && kdir != null) {
+            throw new RkmodException(ExitCode.USAGE, "Pass --kernel or --kdir, not both", null, null);
+        }
+        if (timeout < 1 || hold < 0) {
+            throw new RkmodException(ExitCode.USAGE, "--timeout must be positive and --hold not negative", null, null);
+        }
+        VmTestWorkflow.Verdict v = new VmTestWorkflow(session.context(output)).run(new VmTestWorkflow.Request(
+                modules.stream().map(VmTestWorkflow.ModuleSpec::parse).toList(), Optional.ofNullable(kernel),
+                Optional.ofNullable(kdir), expect, Duration.ofSeconds(timeout), mode, Optional.ofNullable(junit), hold));
+        if (output.json()) {
+            session.out().println(Json.GSON.toJson(json(v)));
+        } else {
+            text(session.out(), v);
+        }
+        return v.pass() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
+    }
+
+    static JsonObject json(VmTestWorkflow.Verdict v) {
+        JsonObject o = new JsonObject();
+        o.addProperty("verdict", v.pass() ? "pass" : "fail");
+        o.addProperty("release", v.release());
+        o.addProperty("accel", v.accel());
+        o.addProperty("millis", v.took().toMillis());
+        o.addProperty("consoleLog", v.consoleLog() == null ? null : v.consoleLog().toString());
+        JsonArray reasons = new JsonArray();
+        v.reasons().forEach(reasons::add);
+        o.add("reasons", reasons);
+        JsonArray steps = new JsonArray();
+        for (VmTestWorkflow.Step s : v.steps()) {
+            JsonObject j = new JsonObject();
+            j.addProperty("action", s.action());
+            j.addProperty("module", s.module());
+            j.addProperty("status", s.status());
+            steps.add(j);
+        }
+        o.add("steps", steps);
+        JsonArray lines = new JsonArray();
+        v.moduleLines().forEach(lines::add);
+        o.add("moduleLines", lines);
+        JsonArray ktap = new JsonArray();
+        for (Ktap.Result k : v.ktap()) {
+            JsonObject j = new JsonObject();
+            j.addProperty("name", k.name());
+            j.addProperty("status", k.status().name().toLowerCase(Locale.ROOT));
+            ktap.add(j);
+        }
+        o.add("ktap", ktap);
+        return o;
+    }
+
+    static void text(PrintWriter w, VmTestWorkflow.Verdict v) {
+        w.println("kernel log of the module(s):");
+        v.moduleLines().forEach(l -> w.println("  " + l));
+        for (VmTestWorkflow.Step s : v.steps()) {
+            w.printf("  %-6s %-24s status %d%n", s.action(), s.module(), s.status());
+        }
+        for (Ktap.Result k : v.ktap()) {
+            w.printf("  kunit  %-40s %s%n", k.name(), k.status().name().toLowerCase(Locale.ROOT));
+        }
+        w.printf("verdict: %s  (Linux %s, %s, %.1f s)%n", v.pass() ? "PASS" : "FAIL", v.release(), v.accel().toUpperCase(Locale.ROOT),
+                v.took().toMillis() / 1000.0);
+        v.reasons().forEach(r -> w.println("  - " + r));
+        if (v.consoleLog() != null) {
+            w.println("console log: " + v.consoleLog());
+        }
+    }
+}
