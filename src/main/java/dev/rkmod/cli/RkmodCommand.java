@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             NewCommand.class,
             BuildCommand.class,
             VmtestCommand.class,
+            DemoCommand.class,
             CacheCommand.class,
             CommandLine.HelpCommand.class
         },
