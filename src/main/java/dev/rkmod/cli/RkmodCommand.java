@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
             BuildCommand.class,
             VmtestCommand.class,
             DemoCommand.class,
+            SignCommand.class,
+            VerifyCommand.class,
             CacheCommand.class,
             CommandLine.HelpCommand.class
         },

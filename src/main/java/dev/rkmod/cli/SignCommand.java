@@ -1,0 +1,63 @@
+package dev.rkmod.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.workflow.sign.SignWorkflow;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "sign", mixinStandardHelpOptions = true,
+        description = {
+            "Sign modules in-process, byte-identical to the kernel's scripts/sign-file: a detached CMS signature",
+            "(no certificates, no signed attributes, rsaEncryption) plus the trailer. In place and atomic; .ko.xz,",
+            ".ko.zst and .ko.gz are decompressed, signed and recompressed."
+        })
+final class SignCommand implements Callable<Integer> {
+    private final Session session;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE.ko") List<Path> modules = new ArrayList<>();
+    @Option(names = "--key", required = true, paramLabel = "KEY", description = "Private key (PEM or DER, RSA or EC).") Path key;
+    @Option(names = "--cert", required = true, paramLabel = "CERT", description = "X.509 certificate (PEM or DER).") Path cert;
+    @Option(names = "--hash", paramLabel = "ALG", description = "sha256|sha384|sha512|sha1|sha224 (default: CONFIG_MODULE_SIG_HASH with --kdir, else sha256).") String hash;
+    @Option(names = "--kdir", paramLabel = "DIR", description = "Kernel tree whose CONFIG_MODULE_SIG_HASH is the default.") Path kdir;
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the signed module here instead of in place (one module).") Path out;
+    @Option(names = "--force", description = "Replace an existing signature.") boolean force;
+    @Option(names = "--insecure-key-perms", description = "Accept a world-readable private key.") boolean insecure;
+    @Mixin OutputOptions output = new OutputOptions();
+
+    SignCommand(Session session) {
+        this.session = session;
+    }
+
+    @Override
+    public Integer call() {
+        List<SignWorkflow.Signed> done = new SignWorkflow().sign(modules, key, cert, Optional.ofNullable(hash),
+                Optional.ofNullable(kdir), Optional.ofNullable(out), force, insecure);
+        if (output.json()) {
+            JsonArray arr = new JsonArray();
+            for (SignWorkflow.Signed s : done) {
+                JsonObject o = new JsonObject();
+                o.addProperty("module", s.module().toString());
+                o.addProperty("out", s.out().toString());
+                o.addProperty("hash", s.hash());
+                o.addProperty("signatureBytes", s.cmsBytes());
+                arr.add(o);
+            }
+            JsonObject o = new JsonObject();
+            o.add("signed", arr);
+            session.out().println(Json.GSON.toJson(o));
+        } else {
+            done.forEach(s -> session.out().println("signed " + s.out() + " (" + s.hash() + ", " + s.cmsBytes() + " byte signature)"));
+        }
+        return ExitCode.OK.code();
+    }
+}

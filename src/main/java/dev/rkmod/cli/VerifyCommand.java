@@ -1,0 +1,52 @@
+package dev.rkmod.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.workflow.sign.SignWorkflow;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = "Check module signatures against a certificate: valid, or why not (no signature, another key, a"
+                + " modified module, an unparsable trailer). Exit 1 if any module fails.")
+final class VerifyCommand implements Callable<Integer> {
+    private final Session session;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE.ko") List<Path> modules = new ArrayList<>();
+    @Option(names = "--cert", required = true, paramLabel = "CERT") Path cert;
+    @Mixin OutputOptions output = new OutputOptions();
+
+    VerifyCommand(Session session) {
+        this.session = session;
+    }
+
+    @Override
+    public Integer call() {
+        List<SignWorkflow.Checked> r = new SignWorkflow().verify(modules, cert);
+        if (output.json()) {
+            JsonArray arr = new JsonArray();
+            for (SignWorkflow.Checked c : r) {
+                JsonObject o = new JsonObject();
+                o.addProperty("module", c.module().toString());
+                o.addProperty("valid", c.valid());
+                o.addProperty("reason", c.reason());
+                arr.add(o);
+            }
+            JsonObject o = new JsonObject();
+            o.add("modules", arr);
+            session.out().println(Json.GSON.toJson(o));
+        } else {
+            r.forEach(c -> session.out().println((c.valid() ? "valid    " : "INVALID  ") + c.module()
+                    + (c.valid() ? "" : ": " + c.reason())));
+        }
+        return r.stream().allMatch(SignWorkflow.Checked::valid) ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
+    }
+}

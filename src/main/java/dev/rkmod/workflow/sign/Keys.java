@@ -1,0 +1,88 @@
+package dev.rkmod.workflow.sign;
+
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Set;
+
+/** Loads signing keys and certificates (PEM or DER). Never puts key material in a message. */
+final class Keys {
+    private Keys() {
+    }
+
+    static PrivateKey privateKey(Path file, boolean allowInsecurePerms) {
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(PosixFilePermission.OTHERS_READ) && !allowInsecurePerms) {
+                throw new RkmodException(ExitCode.USAGE, "The private key " + file + " is readable by every user",
+                        "A module signing key must stay private", "Run 'chmod 600 " + file + "', or pass --insecure-key-perms");
+            }
+            byte[] data = Files.readAllBytes(file);
+            String text = new String(data, StandardCharsets.ISO_8859_1);
+            if (text.contains("-----BEGIN")) {
+                try (PEMParser p = new PEMParser(new StringReader(text))) {
+                    Object o;
+                    while ((o = p.readObject()) != null) {
+                        JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
+                        if (o instanceof PEMKeyPair kp) {
+                            return conv.getKeyPair(kp).getPrivate();
+                        }
+                        if (o instanceof PrivateKeyInfo pki) {
+                            return conv.getPrivateKey(pki);
+                        }
+                    }
+                }
+                throw new RkmodException(ExitCode.USAGE, file + " holds no unencrypted private key",
+                        "Only PEM 'PRIVATE KEY', 'RSA PRIVATE KEY' and 'EC PRIVATE KEY' blocks (or PKCS#8 DER) are read",
+                        "Pass the signing key (certs/signing_key.pem of a kernel build)");
+            }
+            PrivateKeyInfo pki = PrivateKeyInfo.getInstance(data);
+            String alg = pki.getPrivateKeyAlgorithm().getAlgorithm().getId().equals("1.2.840.10045.2.1") ? "EC" : "RSA";
+            return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(data));
+        } catch (RkmodException e) {
+            throw e;
+        } catch (IOException | RuntimeException | java.security.GeneralSecurityException e) {
+            throw new RkmodException(ExitCode.USAGE, "Cannot read the private key " + file,
+                    "It is not a PEM or DER private key (" + e.getClass().getSimpleName() + ")", "Pass an RSA or EC private key");
+        }
+    }
+
+    static X509CertificateHolder certificate(Path file) {
+        try {
+            byte[] data = Files.readAllBytes(file);
+            String text = new String(data, StandardCharsets.ISO_8859_1);
+            if (text.contains("-----BEGIN")) {
+                try (PEMParser p = new PEMParser(new StringReader(text))) {
+                    Object o;
+                    while ((o = p.readObject()) != null) {
+                        if (o instanceof X509CertificateHolder c) {
+                            return c;
+                        }
+                    }
+                }
+                throw new RkmodException(ExitCode.USAGE, file + " holds no X.509 certificate", null,
+                        "Pass the certificate (PEM or DER), e.g. certs/signing_key.x509");
+            }
+            return new X509CertificateHolder(data);
+        } catch (RkmodException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new RkmodException(ExitCode.USAGE, "Cannot read the certificate " + file, e.getMessage(),
+                    "Pass an X.509 certificate in PEM or DER");
+        }
+    }
+}

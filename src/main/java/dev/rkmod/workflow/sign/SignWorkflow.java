@@ -1,0 +1,190 @@
+package dev.rkmod.workflow.sign;
+
+import dev.rkmod.format.CompressedModule;
+import dev.rkmod.format.FormatException;
+import dev.rkmod.format.KernelConfig;
+import dev.rkmod.format.ModuleSignature;
+import dev.rkmod.infra.fs.FileOps;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.cms.CMSSignatureEncryptionAlgorithmFinder;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.SignerInfoGeneratorBuilder;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.DigestCalculator;
+import org.bouncycastle.operator.DigestCalculatorProvider;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * `rkmod sign` and `rkmod verify`, in-process: a detached CMS signature with no certificates and no
+ * signed attributes, rsaEncryption as the signature algorithm, then sign-file's trailer, byte for byte
+ * what {@code scripts/sign-file} writes.
+ */
+public final class SignWorkflow {
+    public static final List<String> HASHES = List.of("sha256", "sha384", "sha512", "sha1", "sha224");
+
+    /** One signed module. */
+    public record Signed(Path module, Path out, String hash, int cmsBytes, CompressedModule.Kind compression) { }
+
+    /** One verification result. */
+    public record Checked(Path module, boolean valid, String reason, String signer) { }
+
+    public List<Signed> sign(List<Path> modules, Path key, Path cert, Optional<String> hashOpt, Optional<Path> kdir,
+                             Optional<Path> out, boolean force, boolean insecureKeyPerms) {
+        if (out.isPresent() && modules.size() != 1) {
+            throw new RkmodException(ExitCode.USAGE, "--out needs exactly one module", null, "Sign several modules in place");
+        }
+        String hash = hashOpt.orElseGet(() -> kdir.map(SignWorkflow::configHash).orElse("sha256")).toLowerCase(Locale.ROOT);
+        if (!HASHES.contains(hash)) {
+            throw new RkmodException(ExitCode.USAGE, "Unsupported hash '" + hash + "'", "Supported: " + HASHES, null);
+        }
+        PrivateKey pk = Keys.privateKey(key, insecureKeyPerms);
+        X509CertificateHolder certificate = Keys.certificate(cert);
+        List<Signed> done = new ArrayList<>();
+        for (Path m : modules) {
+            byte[] raw = read(m);
+            CompressedModule.Kind kind = CompressedModule.detect(raw);
+            byte[] plain = CompressedModule.decompress(raw);
+            if (ModuleSignature.isSigned(plain)) {
+                if (!force) {
+                    throw new RkmodException(ExitCode.USAGE, m + " is already signed",
+                            "Signing it again would stack a second signature", "Pass --force to replace the signature");
+                }
+                plain = Arrays.copyOf(plain, ModuleSignature.unsignedLength(plain));
+            }
+            byte[] cms = cms(plain, pk, certificate, hash);
+            byte[] trailer = ModuleSignature.trailer(cms.length);
+            byte[] signed = new byte[plain.length + cms.length + trailer.length];
+            System.arraycopy(plain, 0, signed, 0, plain.length);
+            System.arraycopy(cms, 0, signed, plain.length, cms.length);
+            System.arraycopy(trailer, 0, signed, plain.length + cms.length, trailer.length);
+            Path dest = out.orElse(m);
+            FileOps.writeAtomically(dest, kind == CompressedModule.Kind.NONE ? signed : CompressedModule.compress(signed, kind));
+            done.add(new Signed(m, dest, hash, cms.length, kind));
+        }
+        return done;
+    }
+
+    static byte[] cms(byte[] module, PrivateKey key, X509CertificateHolder cert, String hash) {
+        try {
+            String keyAlg = key.getAlgorithm().equals("EC") ? "ECDSA" : "RSA";
+            ContentSigner signer = new JcaContentSignerBuilder(hash.toUpperCase(Locale.ROOT) + "with" + keyAlg).build(key);
+            CMSSignatureEncryptionAlgorithmFinder plainRsa = sigAlg -> keyAlg.equals("RSA")
+                    ? new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE) : sigAlg;
+            CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
+            DigestCalculatorProvider base = new JcaDigestCalculatorProviderBuilder().build();
+            // like OpenSSL, encode digest algorithms without parameters (BouncyCastle adds NULL for SHA-1)
+            DigestCalculatorProvider noParams = id -> {
+                DigestCalculator dc = base.get(id);
+                AlgorithmIdentifier bare = new AlgorithmIdentifier(id.getAlgorithm());
+                return new DigestCalculator() {
+                    @Override
+                    public AlgorithmIdentifier getAlgorithmIdentifier() {
+                        return bare;
+                    }
+
+                    @Override
+                    public java.io.OutputStream getOutputStream() {
+                        return dc.getOutputStream();
+                    }
+
+                    @Override
+                    public byte[] getDigest() {
+                        return dc.getDigest();
+                    }
+                };
+            };
+            gen.addSignerInfoGenerator(new SignerInfoGeneratorBuilder(noParams, plainRsa)
+                    .setDirectSignature(true).build(signer, cert));
+            CMSSignedData sd = gen.generate(new CMSProcessableByteArray(module), false);
+            return sd.getEncoded("DER");
+        } catch (OperatorCreationException | CMSException | IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Signing failed", e.getClass().getSimpleName() + ": " + e.getMessage(),
+                    "Check that the key and certificate belong together and the hash is supported");
+        }
+    }
+
+    public List<Checked> verify(List<Path> modules, Path cert) {
+        X509CertificateHolder certificate = Keys.certificate(cert);
+        List<Checked> out = new ArrayList<>();
+        for (Path m : modules) {
+            out.add(verifyOne(m, certificate));
+        }
+        return out;
+    }
+
+    private Checked verifyOne(Path m, X509CertificateHolder cert) {
+        byte[] plain;
+        Optional<ModuleSignature> sig;
+        try {
+            plain = CompressedModule.decompress(read(m));
+            sig = ModuleSignature.read(plain);
+        } catch (FormatException e) {
+            return new Checked(m, false, "the signature trailer cannot be parsed: " + e.why(), null);
+        }
+        if (sig.isEmpty()) {
+            return new Checked(m, false, "no signature", null);
+        }
+        try {
+            byte[] body = Arrays.copyOf(plain, sig.get().moduleLength());
+            CMSSignedData sd = new CMSSignedData(new CMSProcessableByteArray(body), sig.get().cms());
+            List<SignerInformation> signers = new ArrayList<>(sd.getSignerInfos().getSigners());
+            if (signers.isEmpty()) {
+                return new Checked(m, false, "the signature has no signer", null);
+            }
+            SignerInformation si = signers.get(0);
+            String signer = si.getSID().getIssuer() == null ? "subject key id" : si.getSID().getIssuer().toString();
+            if (!si.getSID().match(cert)) {
+                return new Checked(m, false, "signed with another key (signer " + signer + ", serial "
+                        + si.getSID().getSerialNumber() + ")", signer);
+            }
+            if (si.getSignedAttributes() != null) {
+                return new Checked(m, false, "the signature carries signed attributes, which the kernel rejects", signer);
+            }
+            boolean ok = si.verify(new JcaSimpleSignerInfoVerifierBuilder().build(cert));
+            return new Checked(m, ok, ok ? "valid" : "the module was modified after signing (signature mismatch)", signer);
+        } catch (CMSException e) {
+            return new Checked(m, false, "the module was modified after signing, or the signature is corrupt ("
+                    + e.getMessage() + ")", null);
+        } catch (OperatorCreationException | java.security.cert.CertificateException | RuntimeException e) {
+            return new Checked(m, false, "the signature cannot be parsed (" + e.getClass().getSimpleName() + ")", null);
+        }
+    }
+
+    private static String configHash(Path kdir) {
+        try {
+            return KernelConfig.read(kdir.resolve(".config")).string("MODULE_SIG_HASH").orElse("sha256");
+        } catch (IOException e) {
+            return "sha256";
+        }
+    }
+
+    private static byte[] read(Path m) {
+        try {
+            return Files.readAllBytes(m);
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, e.getMessage(), "Check the path");
+        }
+    }
+}
