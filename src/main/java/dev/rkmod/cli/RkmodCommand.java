@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             BuildCommand.class,
             VmtestCommand.class,
             DemoCommand.class,
+            InfoCommand.class,
             SignCommand.class,
             VerifyCommand.class,
             CacheCommand.class,

@@ -158,6 +158,74 @@ public final class ElfFile {
         return out;
     }
 
+    /** One symbol table entry. */
+    public record Symbol(String name, int bind, int type, int shndx, long value) {
+        public boolean undefined() {
+            return shndx == 0;
+        }
+    }
+
+    /** The entries of .symtab (empty when there is none). */
+    public List<Symbol> symbols() {
+        Optional<Section> symtab = sections.stream().filter(s -> s.type() == 2).findFirst();
+        if (symtab.isEmpty()) {
+            return List.of();
+        }
+        Section st = symtab.get();
+        if (st.link() >= sections.size()) {
+            throw corrupt(".symtab links to section " + st.link() + " of " + sections.size());
+        }
+        Section strtab = sections.get((int) st.link());
+        check(strtab.offset(), strtab.size(), "the symbol name table");
+        check(st.offset(), st.size(), "the symbol table");
+        int entsize = is64 ? 24 : 16;
+        List<Symbol> out = new ArrayList<>();
+        for (long at = st.offset(); at + entsize <= st.offset() + st.size(); at += entsize) {
+            int a = (int) at;
+            long name = u32(a);
+            int info;
+            int shndx;
+            long value;
+            if (is64) {
+                info = data[a + 4] & 0xFF;
+                shndx = u16(a + 6);
+                value = at(a + 8, 8).getLong();
+            } else {
+                value = u32(a + 4);
+                info = data[a + 12] & 0xFF;
+                shndx = u16(a + 14);
+            }
+            String n = name == 0 ? "" : cString((int) strtab.offset(), strtab.size(), name);
+            out.add(new Symbol(n, info >> 4, info & 0xF, shndx, value));
+        }
+        return out;
+    }
+
+    /** The GNU build-id note, as hex, if present. */
+    public Optional<String> buildId() {
+        Optional<Section> note = section(".note.gnu.build-id");
+        if (note.isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] n = contents(note.get());
+        if (n.length < 16) {
+            return Optional.empty();
+        }
+        ByteBuffer b = ByteBuffer.wrap(n).order(order);
+        long namesz = b.getInt() & 0xFFFFFFFFL;
+        long descsz = b.getInt() & 0xFFFFFFFFL;
+        b.getInt();
+        long descOff = 12 + ((namesz + 3) & ~3L);
+        if (descOff + descsz > n.length) {
+            throw corrupt("the build-id note runs past its section");
+        }
+        StringBuilder sb = new StringBuilder();
+        for (long i = 0; i < descsz; i++) {
+            sb.append(String.format("%02x", n[(int) (descOff + i)] & 0xFF));
+        }
+        return Optional.of(sb.toString());
+    }
+
     public ByteOrder order() {
         return order;
     }

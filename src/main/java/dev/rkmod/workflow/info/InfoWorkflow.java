@@ -1,0 +1,254 @@
+package dev.rkmod.workflow.info;
+
+import dev.rkmod.format.CompressedModule;
+import dev.rkmod.format.ElfFile;
+import dev.rkmod.format.FormatException;
+import dev.rkmod.format.KernelConfig;
+import dev.rkmod.format.ModInfo;
+import dev.rkmod.format.ModuleSignature;
+import dev.rkmod.format.ModuleSymvers;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.SignerInformation;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** `rkmod info`: what a module is, in modinfo's order and style, plus what modinfo does not read. */
+public final class InfoWorkflow {
+    private static final Set<String> GPL_COMPATIBLE = Set.of("GPL", "GPL v2", "GPL and additional rights",
+            "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL");
+
+    /** A symbol version: CRC and name. */
+    public record Version(long crc, String name) { }
+
+    /** modinfo's signature fields. */
+    public record SigInfo(String id, String signer, String keyId, String hashAlgo, byte[] signature) { }
+
+    public record Report(Path file, CompressedModule.Kind compression, List<Map.Entry<String, String>> fields,
+                         List<Version> versions, List<Version> extVersions, Optional<String> buildId,
+                         Optional<SigInfo> signature, List<String> problems, List<String> checks) {
+
+        /** Values of one field as modinfo -F prints them. */
+        public List<String> field(String name) {
+            if (name.equals("filename")) {
+                return List.of(file.toAbsolutePath().toString());
+            }
+            if (signature.isPresent()) {
+                SigInfo s = signature.get();
+                switch (name) {
+                    case "sig_id" -> {
+                        return List.of(s.id());
+                    }
+                    case "signer" -> {
+                        return List.of(s.signer());
+                    }
+                    case "sig_key" -> {
+                        return List.of(s.keyId());
+                    }
+                    case "sig_hashalgo" -> {
+                        return List.of(s.hashAlgo());
+                    }
+                    case "signature" -> {
+                        return List.of(hex(s.signature()));
+                    }
+                    default -> { }
+                }
+            }
+            return fields.stream().filter(e -> e.getKey().equals(name)).map(Map.Entry::getValue).toList();
+        }
+    }
+
+    public List<Report> info(List<Path> modules, Optional<Path> kdir) {
+        List<Loaded> loaded = new ArrayList<>();
+        for (Path m : modules) {
+            loaded.add(load(m));
+        }
+        List<Report> out = new ArrayList<>();
+        for (Loaded l : loaded) {
+            List<String> problems = new ArrayList<>();
+            List<String> checks = new ArrayList<>();
+            if (kdir.isPresent()) {
+                check(l, loaded, kdir.get(), problems, checks);
+            }
+            out.add(new Report(l.file, l.kind, l.info.fields(), versions(l.elf), extVersions(l.elf), l.elf.buildId(),
+                    l.sig, problems, checks));
+        }
+        return out;
+    }
+
+    private record Loaded(Path file, CompressedModule.Kind kind, ElfFile elf, ModInfo info, Optional<SigInfo> sig) { }
+
+    private static Loaded load(Path m) {
+        try {
+            byte[] raw = Files.readAllBytes(m);
+            CompressedModule.Kind kind = CompressedModule.detect(raw);
+            byte[] data = CompressedModule.decompress(raw);
+            Optional<ModuleSignature> sig = ModuleSignature.read(data);
+            ElfFile elf = ElfFile.parse(data, sig.map(ModuleSignature::moduleLength).orElse(data.length));
+            return new Loaded(m, kind, elf, ModInfo.of(elf), sig.map(InfoWorkflow::sigInfo));
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, e.getMessage(), "Check the path");
+        } catch (FormatException e) {
+            throw new RkmodException(ExitCode.USAGE, m + ": " + e.what(), e.why(), e.fix());
+        }
+    }
+
+    private static SigInfo sigInfo(ModuleSignature s) {
+        if (s.idType() != ModuleSignature.PKEY_ID_PKCS7) {
+            return new SigInfo("id type " + s.idType(), "", "", "", s.cms());
+        }
+        try {
+            CMSSignedData sd = new CMSSignedData(s.cms());
+            SignerInformation si = sd.getSignerInfos().getSigners().iterator().next();
+            String signer = "";
+            if (si.getSID().getIssuer() != null) {
+                RDN[] cn = si.getSID().getIssuer().getRDNs(BCStyle.CN);
+                signer = cn.length > 0 ? IETFUtils.valueToString(cn[0].getFirst().getValue()) : si.getSID().getIssuer().toString();
+            }
+            String key = si.getSID().getSerialNumber() != null ? hex(si.getSID().getSerialNumber().toByteArray())
+                    : hex(si.getSID().getSubjectKeyIdentifier());
+            return new SigInfo("PKCS#7", signer, key, digestName(si.getDigestAlgOID()), si.getSignature());
+        } catch (CMSException | RuntimeException e) {
+            throw new RkmodException(ExitCode.USAGE, "The module's signature cannot be parsed", e.getMessage(),
+                    "Sign it again with 'rkmod sign --force'");
+        }
+    }
+
+    private static String digestName(String oid) {
+        return switch (oid) {
+            case "1.3.14.3.2.26" -> "sha1";
+            case "2.16.840.1.101.3.4.2.4" -> "sha224";
+            case "2.16.840.1.101.3.4.2.1" -> "sha256";
+            case "2.16.840.1.101.3.4.2.2" -> "sha384";
+            case "2.16.840.1.101.3.4.2.3" -> "sha512";
+            case "2.16.840.1.101.3.4.2.8" -> "sha3-256";
+            case "2.16.840.1.101.3.4.2.9" -> "sha3-384";
+            case "2.16.840.1.101.3.4.2.10" -> "sha3-512";
+            default -> oid;
+        };
+    }
+
+    /** Colon-separated upper-case hex, modinfo style; a leading 0x00 of a positive serial is dropped. */
+    static String hex(byte[] b) {
+        int start = b.length > 1 && b[0] == 0 ? 1 : 0;
+        StringBuilder sb = new StringBuilder();
+        for (int i = start; i < b.length; i++) {
+            if (sb.length() > 0) {
+                sb.append(':');
+            }
+            sb.append(String.format("%02X", b[i] & 0xFF));
+        }
+        return sb.toString();
+    }
+
+    private static List<Version> versions(ElfFile elf) {
+        Optional<ElfFile.Section> s = elf.section("__versions");
+        if (s.isEmpty()) {
+            return List.of();
+        }
+        byte[] d = elf.contents(s.get());
+        int entry = 64;
+        int crcSize = elf.is64() ? 8 : 4;
+        List<Version> out = new ArrayList<>();
+        for (int at = 0; at + entry <= d.length; at += entry) {
+            ByteBuffer b = ByteBuffer.wrap(d, at, crcSize).order(elf.order());
+            long crc = crcSize == 8 ? b.getLong() : b.getInt() & 0xFFFFFFFFL;
+            int end = at + crcSize;
+            while (end < at + entry && d[end] != 0) {
+                end++;
+            }
+            out.add(new Version(crc & 0xFFFFFFFFL, new String(d, at + crcSize, end - at - crcSize, StandardCharsets.UTF_8)));
+        }
+        return out;
+    }
+
+    /** 6.18+: __version_ext_crcs (u32[]) and __version_ext_names (NUL-terminated), which kmod does not read. */
+    private static List<Version> extVersions(ElfFile elf) {
+        Optional<ElfFile.Section> crcs = elf.section("__version_ext_crcs");
+        Optional<ElfFile.Section> names = elf.section("__version_ext_names");
+        if (crcs.isEmpty() || names.isEmpty()) {
+            return List.of();
+        }
+        byte[] c = elf.contents(crcs.get());
+        String[] n = new String(elf.contents(names.get()), StandardCharsets.UTF_8).split("\0");
+        List<Version> out = new ArrayList<>();
+        ByteBuffer b = ByteBuffer.wrap(c).order(elf.order());
+        for (int i = 0; i < n.length && b.remaining() >= 4; i++) {
+            out.add(new Version(b.getInt() & 0xFFFFFFFFL, n[i]));
+        }
+        return out;
+    }
+
+    private static void check(Loaded l, List<Loaded> all, Path kdir, List<String> problems, List<String> checks) {
+        KernelConfig config;
+        String release;
+        ModuleSymvers symvers;
+        try {
+            config = KernelConfig.read(kdir.resolve(".config"));
+            release = Files.readString(kdir.resolve("include/config/kernel.release")).strip();
+            symvers = ModuleSymvers.read(kdir.resolve("Module.symvers"));
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, kdir + " is not a built kernel tree or package",
+                    "Cannot read " + e.getMessage(), "Pass a tree that has .config, include/config/kernel.release and Module.symvers");
+        }
+        String expected = release + " " + (config.isEnabled("SMP") ? "SMP " : "")
+                + (config.isEnabled("PREEMPT_RT") ? "preempt_rt " : config.isEnabled("PREEMPT_BUILD") || config.isEnabled("PREEMPT") ? "preempt " : "")
+                + (config.isEnabled("MODULE_UNLOAD") ? "mod_unload " : "") + (config.isEnabled("MODVERSIONS") ? "modversions " : "");
+        String vermagic = l.info.get("vermagic").orElse("");
+        if (vermagic.startsWith(expected)) {
+            checks.add("vermagic matches " + kdir + " ('" + expected.strip() + "')");
+        } else {
+            problems.add("vermagic '" + vermagic.strip() + "' does not match the tree's '" + expected.strip()
+                    + "': the kernel would refuse it (Invalid module format)");
+        }
+        Set<String> fromOthers = new HashSet<>();
+        for (Loaded o : all) {
+            if (o != l) {
+                for (ElfFile.Symbol s : o.elf.symbols()) {
+                    if (!s.undefined() && s.bind() == 1) {
+                        fromOthers.add(s.name());
+                    }
+                }
+            }
+        }
+        boolean gpl = GPL_COMPATIBLE.contains(l.info.get("license").orElse(""));
+        int count = 0;
+        for (ElfFile.Symbol s : l.elf.symbols()) {
+            if (!s.undefined() || s.name().isEmpty() || s.bind() == 0) {
+                continue;
+            }
+            count++;
+            Optional<ModuleSymvers.Export> e = symvers.get(s.name());
+            if (e.isEmpty() && !fromOthers.contains(s.name())) {
+                problems.add("undefined symbol " + s.name() + " is exported neither by the kernel (Module.symvers) nor by"
+                        + " another listed module: insmod would fail with 'Unknown symbol'");
+            } else if (e.isPresent() && e.get().gplOnly() && !gpl) {
+                problems.add("GPL-only export " + s.name() + " (" + e.get().type() + ") used by a module licensed '"
+                        + l.info.get("license").orElse("none") + "'");
+            }
+        }
+        checks.add(count + " undefined symbols checked against " + symvers.size() + " exports");
+    }
+
+    /** Lower-case helper for callers rendering field names. */
+    public static String lower(String s) {
+        return s.toLowerCase(Locale.ROOT);
+    }
+}
