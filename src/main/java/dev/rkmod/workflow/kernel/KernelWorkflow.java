@@ -13,19 +13,18 @@ import dev.rkmod.model.KernelGeneration;
 import dev.rkmod.model.Profile;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
+import dev.rkmod.workflow.pack.KernelTree;
 import dev.rkmod.workflow.toolchain.Toolchain;
 import dev.rkmod.workflow.toolchain.ToolchainResolver;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -233,7 +232,7 @@ public final class KernelWorkflow {
         if (!Files.isRegularFile(dir.resolve("arch/x86/boot/bzImage"))) {
             missing.add("arch/x86/boot/bzImage");
         }
-        Set<String> crates = crates(dir);
+        Set<String> crates = KernelTree.crates(dir);
         if (crates.isEmpty()) {
             missing.add("rust/*.rmeta");
         }
@@ -255,29 +254,11 @@ public final class KernelWorkflow {
         }
     }
 
-    /** Names of the rmeta crates in {@code dir/rust}: libcore.rmeta gives "core". */
-    public static Set<String> crates(Path dir) {
-        Set<String> out = new HashSet<>();
-        Path rust = dir.resolve("rust");
-        if (!Files.isDirectory(rust)) {
-            return out;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(rust, "lib*.rmeta")) {
-            for (Path p : ds) {
-                String n = p.getFileName().toString();
-                out.add(n.substring(3, n.length() - ".rmeta".length()));
-            }
-        } catch (IOException e) {
-            return out;
-        }
-        return out;
-    }
-
     private void writeExtras(Path dir, KernelRequest req, Resolved r, Toolchain.Identity id, Duration took, long objects)
             throws IOException {
         String release = Files.readString(dir.resolve("include/config/kernel.release")).strip();
         KernelConfig config = KernelConfig.read(dir.resolve(".config"));
-        Optional<KernelGeneration> gen = KernelGeneration.detect(crates(dir), Files.exists(dir.resolve("rust/target.json")),
+        Optional<KernelGeneration> gen = KernelGeneration.detect(KernelTree.crates(dir), Files.exists(dir.resolve("rust/target.json")),
                 r.source().version());
         List<String> fragments = req.fragments().stream().map(p -> p.toAbsolutePath().toString()).toList();
         KernelManifest m = new KernelManifest(1, release, r.source().version(), config.arch().orElse(kernelArch()),

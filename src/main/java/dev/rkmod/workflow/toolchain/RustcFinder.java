@@ -63,16 +63,21 @@ public final class RustcFinder {
         }
         if (ctx.host().isRoot()) {
             for (CacheEntry e : ctx.cache().list()) {
-                if (e.kind().equals(DebianRoots.KIND) && Files.isExecutable(e.dir().resolve("root/usr/bin/rustc"))) {
+                Path bin = e.dir().resolve("root/usr/bin/rustc");
+                if (e.kind().equals(DebianRoots.KIND) && Files.isExecutable(bin)) {
                     Toolchain t = Toolchain.root(e.dir().resolve("root"), "root");
-                    String v;
-                    try (Toolchain.Session s = t.open(ctx, List.of())) {
-                        v = s.version("/usr/bin/rustc", null).orElse(null);
-                    }
+                    String v = remembered(bin).orElseGet(() -> {
+                        try (Toolchain.Session s = t.open(ctx, List.of())) {
+                            String found = s.version("/usr/bin/rustc", null).orElse(null);
+                            remember(bin, found);
+                            return found;
+                        }
+                    });
                     out.putIfAbsent("root:" + e.dir(), new Candidate("rkmod's " + e.description(), t, v));
                 }
             }
         }
+        saveMemo();
         return List.copyOf(out.values());
     }
 
@@ -98,9 +103,78 @@ public final class RustcFinder {
         if (out.containsKey(key)) {
             return;
         }
-        ProcessResult r = ctx.runner().run(ProcessSpec.of(rustc.toString(), "--version").workDir(Path.of("/"))
-                .env("RUSTUP_TOOLCHAIN", null).capture().quiet().noLog().allowFailure().timeout(PROBE));
-        String version = r.ok() && !r.output().isEmpty() ? r.output().get(0).strip() : null;
+        boolean proxy = realPathEndsWithRustup(rustc);
+        Optional<String> known = proxy ? Optional.empty() : remembered(rustc);
+        String version = known.orElseGet(() -> {
+            ProcessResult r = ctx.runner().run(ProcessSpec.of(rustc.toString(), "--version").workDir(Path.of("/"))
+                    .env("RUSTUP_TOOLCHAIN", null).capture().quiet().noLog().allowFailure().timeout(PROBE));
+            String v = r.ok() && !r.output().isEmpty() ? r.output().get(0).strip() : null;
+            if (!proxy) {
+                remember(rustc, v);
+            }
+            return v;
+        });
         out.put(key, new Candidate(description, Toolchain.host(rustc, "custom"), version));
+    }
+
+    // --- a memo of version strings by file identity, so that doctor runs no compiler on a warm machine ---
+
+    private java.util.Properties memo;
+    private boolean memoDirty;
+
+    private static boolean realPathEndsWithRustup(Path p) {
+        try {
+            return p.toRealPath().getFileName().toString().equals("rustup");
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    private Path memoFile() {
+        return ctx.cache().root().resolve("rustc-versions.properties");
+    }
+
+    private static String identity(Path file) {
+        try {
+            Path real = file.toRealPath();
+            return real + "|" + Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private Optional<String> remembered(Path file) {
+        if (memo == null) {
+            memo = new java.util.Properties();
+            try (var in = Files.newInputStream(memoFile())) {
+                memo.load(in);
+            } catch (IOException ignored) {
+                // no memo yet
+            }
+        }
+        String id = identity(file);
+        return id == null ? Optional.empty() : Optional.ofNullable(memo.getProperty(id));
+    }
+
+    private void remember(Path file, String version) {
+        String id = identity(file);
+        if (id != null && version != null && memo != null) {
+            memo.setProperty(id, version);
+            memoDirty = true;
+        }
+    }
+
+    private void saveMemo() {
+        if (!memoDirty) {
+            return;
+        }
+        try {
+            java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+            memo.store(bos, "rustc --version by file identity (path|size|mtime)");
+            dev.rkmod.infra.fs.FileOps.writeAtomically(memoFile(), bos.toByteArray());
+            memoDirty = false;
+        } catch (IOException | RuntimeException ignored) {
+            // a memo is an optimisation only
+        }
     }
 }
