@@ -91,17 +91,18 @@ public final class BuildWorkflow {
             }
             List<Finding> blocking = report.findings().stream()
                     .filter(f -> f.severity() == Finding.Severity.ERROR && !RESOLVED_BY_BUILD.contains(f.id())).toList();
-            if (report.match().isEmpty() && report.tree().isPresent() && blocking.isEmpty()) {
-                blocking = report.findings().stream().filter(f -> f.severity() == Finding.Severity.ERROR).toList();
-            }
             if (!blocking.isEmpty()) {
                 Finding first = blocking.get(0);
                 throw new BuildFailed("The build would fail: " + first.what(), first.why(),
                         first.fix() == null ? "Run 'rkmod doctor --kdir " + kdir + "' for details" : first.fix(),
                         List.of(), List.of(), blocking);
             }
-            tree = report.tree().orElseThrow();
-            candidate = report.match().orElseThrow();
+            if (report.tree().isEmpty() || report.match().isEmpty()) {
+                throw new BuildFailed("The build would fail: no rustc matching the kernel was found", null,
+                        "Run 'rkmod doctor --kdir " + kdir + "' for details", List.of(), List.of(), report.findings());
+            }
+            tree = report.tree().get();
+            candidate = report.match().get();
         } else {
             tree = KernelTree.open(kdir);
             String wanted = tree.rustcVersion();

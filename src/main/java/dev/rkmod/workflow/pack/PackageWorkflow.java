@@ -4,7 +4,6 @@ import dev.rkmod.format.KernelManifest;
 import dev.rkmod.format.PackageManifest;
 import dev.rkmod.format.TarArchive;
 import dev.rkmod.format.TargetSpec;
-import dev.rkmod.infra.cache.CacheKey;
 import dev.rkmod.infra.event.Event;
 import dev.rkmod.infra.event.Stage;
 import dev.rkmod.infra.fs.FileOps;
@@ -288,12 +287,5 @@ public final class PackageWorkflow {
         } catch (IOException | RuntimeException ignored) {
             // best effort
         }
-    }
-
-    /** For tests and callers: the content hash of a package manifest's file list. */
-    public static String contentHash(PackageManifest m) {
-        StringBuilder sb = new StringBuilder();
-        m.files().forEach(e -> sb.append(e.path()).append(' ').append(e.sha256()).append('\n'));
-        return CacheKey.sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 }
