@@ -23,6 +23,13 @@ public final class Main {
         PrintWriter e = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         try {
             return Cli.commandLine(new Session(o, e, host, tty), args).execute(args);
+        } catch (Throwable t) {
+            e.println("rkmod: error: Internal error: " + t + ". This is a bug in rkmod (or the machine ran out of memory)."
+                    + " Rerun with --debug to see the stack trace and report it.");
+            if (java.util.Arrays.asList(args).contains("--debug")) {
+                t.printStackTrace(e);
+            }
+            return 5;
         } finally {
             o.flush();
             e.flush();

@@ -233,6 +233,11 @@ class PackageIT {
         Rkmod.Result r = Rkmod.jar(Map.of(), "package", "--kdir", kdir61.toString(), "--out", out.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("already exists").contains("--force");
+        Rkmod.Result overlap = Rkmod.jar(Map.of(), "package", "--kdir", kdir61.toString(), "--out",
+                kdir61.getParent().toString(), "--force");
+        assertThat(overlap.exit()).isEqualTo(2);
+        assertThat(overlap.err()).contains("overlap");
+        assertThat(kdir61.resolve("Makefile")).exists();
     }
 
     @Test

@@ -157,6 +157,9 @@ class VmtestIT {
         Rkmod.Result missing = Rkmod.jar(Map.of(), "vmtest", any.toString(), "--kernel", work.resolve("nope").toString());
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.err()).contains("does not exist");
+        Rkmod.Result regex = Rkmod.jar(Map.of(), "vmtest", any.toString(), "--kdir", kernel61.toString(), "--expect", "init(");
+        assertThat(regex.exit()).isEqualTo(2);
+        assertThat(regex.err()).contains("is not a valid regular expression").doesNotContain("==> boot");
         Path bad = work.resolve("bzImage.bad");
         Files.write(bad, new byte[4096]);
         Rkmod.Result corrupt = Rkmod.jar(Map.of(), "vmtest", any.toString(), "--kernel", bad.toString());

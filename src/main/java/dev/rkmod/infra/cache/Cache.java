@@ -42,7 +42,16 @@ public final class Cache {
     private final Path root;
 
     public Cache(Path root) {
-        this.root = root.toAbsolutePath().normalize();
+        Path abs = root.toAbsolutePath().normalize();
+        // mount tables list real paths: resolve symbolic links so mount checks and unmounts see the same path
+        Path real = abs;
+        try {
+            Files.createDirectories(abs);
+            real = abs.toRealPath();
+        } catch (IOException ignored) {
+            // unwritable: reported when the cache is first used
+        }
+        this.root = real;
     }
 
     /** {@code $XDG_CACHE_HOME/rkmod}, or {@code ~/.cache/rkmod}. */
@@ -160,6 +169,10 @@ public final class Cache {
             meta.addProperty("created", Instant.now().toString());
             meta.add("inputs", GSON.toJsonTree(key.inputs()));
             Files.writeString(tmp.resolve(ENTRY_FILE), GSON.toJson(meta), StandardCharsets.UTF_8);
+            if (Files.exists(finalDir)) {
+                // an unreadable leftover (interrupted delete, truncated metadata): we hold the lock, replace it
+                FileOps.deleteTree(finalDir);
+            }
             FileOps.moveAtomically(tmp, finalDir);
             published = true;
         } finally {
@@ -203,6 +216,24 @@ public final class Cache {
                 FileOps.deleteTree(e.dir());
                 removed.add(e);
             }
+        }
+        // directories without readable metadata are leftovers of interrupted work
+        try (DirectoryStream<Path> kinds = Files.newDirectoryStream(root, Files::isDirectory)) {
+            for (Path kindDir : kinds) {
+                String name = kindDir.getFileName().toString();
+                if (List.of("tmp", "locks", "logs").contains(name) || (kindOrNull != null && !kindOrNull.equals(name))) {
+                    continue;
+                }
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(kindDir, Files::isDirectory)) {
+                    for (Path e : entries) {
+                        if (read(e).isEmpty()) {
+                            FileOps.deleteTree(e);
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw unwritable(e);
         }
         if (kindOrNull == null) {
             FileOps.deleteTree(root.resolve("tmp"));

@@ -4,7 +4,6 @@ import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -29,6 +28,16 @@ public final class FileOps {
             Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
             try {
                 Files.write(tmp, content);
+                if (Files.exists(target)) {
+                    Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
+                    try {
+                        Files.setOwner(tmp, Files.getOwner(target));
+                    } catch (IOException | UnsupportedOperationException ignored) {
+                        // not root: the file stays ours
+                    }
+                } else {
+                    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                }
                 moveAtomically(tmp, target);
             } finally {
                 Files.deleteIfExists(tmp);
@@ -76,7 +85,9 @@ public final class FileOps {
                 }
             }
         }
-        throw new UncheckedIOException("cannot delete " + dir, last);
+        throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot delete " + dir,
+                last == null ? null : last.getClass().getSimpleName() + ": " + last.getMessage(),
+                "Check ownership and permissions (it may have been made by root)", last);
     }
 
     private static void walkDelete(Path dir) throws IOException {

@@ -14,6 +14,11 @@ public final class Mounts {
     /** Mount points at or below {@code dir}, deepest first. */
     public static List<Path> under(Path dir) {
         Path base = dir.toAbsolutePath().normalize();
+        try {
+            base = base.toRealPath();
+        } catch (IOException ignored) {
+            // does not exist (yet): nothing can be mounted below it under this name
+        }
         List<Path> out = new ArrayList<>();
         List<String> lines;
         try {

@@ -77,7 +77,8 @@ public final class Chroot implements AutoCloseable {
     private void bind(Path hostDir) {
         Path abs = hostDir.toAbsolutePath().normalize();
         if (abs.startsWith(root) || root.startsWith(abs)) {
-            throw new IllegalArgumentException("cannot bind " + abs + " into " + root);
+            throw new RkmodException(ExitCode.USAGE, "Cannot make " + abs + " visible inside the Debian root " + root,
+                    "One contains the other", "Keep the rkmod cache (XDG_CACHE_HOME) outside your project and kernel trees");
         }
         Path target = root.resolve(abs.toString().substring(1));
         if (Mounts.under(target).contains(target)) {

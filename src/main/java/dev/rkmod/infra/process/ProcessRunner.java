@@ -11,7 +11,6 @@ import java.io.BufferedWriter;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,11 +78,26 @@ public final class ProcessRunner {
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
 
         Path log = spec.writeLog() ? newLogPath(spec.label()) : null;
+        BufferedWriter writer = null;
+        if (log != null) {
+            try {
+                Files.createDirectories(log.getParent());
+                writer = Files.newBufferedWriter(log, StandardCharsets.UTF_8);
+                writer.write("$ " + spec.display());
+                writer.newLine();
+            } catch (IOException e) {
+                closeQuietly(writer);
+                throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write the log " + log,
+                        e.getClass().getSimpleName() + ": " + e.getMessage(),
+                        "Free disk space or make " + log.getParent() + " writable", e);
+            }
+        }
         long start = System.nanoTime();
         Process process;
         try {
             process = pb.start();
         } catch (IOException e) {
+            closeQuietly(writer);
             throw new RkmodException(ExitCode.ENVIRONMENT,
                     "Cannot run '" + spec.argv().get(0) + "'" + (spec.workDir() != null ? " in " + spec.workDir() : ""),
                     "The program is not installed, not executable, or the directory does not exist (" + e.getMessage() + ")",
@@ -96,19 +110,25 @@ public final class ProcessRunner {
         Deque<String> tail = new ArrayDeque<>();
         int exit;
         try {
-            pump(process, spec, log, captured, tail);
+            pump(process, spec, writer, captured, tail);
             exit = process.waitFor();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             killTree(process);
             throw new RkmodException(ExitCode.INTERNAL, "Interrupted while running " + spec.label(), null, null, e);
+        } catch (IOException | RuntimeException e) {
+            killTree(process);
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Lost the output of '" + spec.label() + "'; it was stopped",
+                    e.getClass().getSimpleName() + ": " + e.getMessage(),
+                    "Check free disk space (its log is " + log + ")", e);
         } finally {
+            closeQuietly(writer);
             watchdog.interrupt();
             LIVE.remove(process);
         }
         ProcessResult result = new ProcessResult(spec.argv(), exit, List.copyOf(captured), List.copyOf(tail), log,
                 Duration.ofNanos(System.nanoTime() - start), timedOut.get());
-        if (!result.ok() && SHUTTING_DOWN.get()) {
+        if (!result.ok() && SHUTTING_DOWN.get() && !spec.failureAllowed()) {
             throw new RkmodException(ExitCode.INTERNAL, "Interrupted: rkmod was stopped while '" + spec.label()
                     + "' was running", "Its programs were ended and partial results removed", null);
         }
@@ -118,16 +138,10 @@ public final class ProcessRunner {
         return result;
     }
 
-    private void pump(Process process, ProcessSpec spec, Path log, List<String> captured, Deque<String> tail) {
-        BufferedWriter writer = null;
+    private void pump(Process process, ProcessSpec spec, BufferedWriter writer, List<String> captured,
+                      Deque<String> tail) throws IOException {
         try (BufferedReader reader = new BufferedReader(
                 new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            if (log != null) {
-                Files.createDirectories(log.getParent());
-                writer = Files.newBufferedWriter(log, StandardCharsets.UTF_8);
-                writer.write("$ " + spec.display());
-                writer.newLine();
-            }
             String line;
             while ((line = reader.readLine()) != null) {
                 if (writer != null) {
@@ -148,15 +162,15 @@ public final class ProcessRunner {
                     spec.lineListener().accept(line);
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            if (writer != null) {
-                try {
-                    writer.close();
-                } catch (IOException ignored) {
-                    // the log is best effort; the result still carries the tail
-                }
+        }
+    }
+
+    private static void closeQuietly(BufferedWriter w) {
+        if (w != null) {
+            try {
+                w.close();
+            } catch (IOException ignored) {
+                // the result still carries the tail
             }
         }
     }

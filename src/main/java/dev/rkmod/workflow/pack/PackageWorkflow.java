@@ -62,8 +62,11 @@ public final class PackageWorkflow {
             throw new RkmodException(ExitCode.USAGE, out + " already exists", "rkmod does not overwrite an existing package",
                     "Pass --force to replace it, or choose another --out");
         }
-        if (out.startsWith(req.kdir().toAbsolutePath().normalize())) {
-            throw new RkmodException(ExitCode.USAGE, "--out " + out + " is inside --kdir", null, "Write the package elsewhere");
+        Path kdirReal = real(req.kdir());
+        Path outReal = real(out);
+        if (outReal.startsWith(kdirReal) || kdirReal.startsWith(outReal)) {
+            throw new RkmodException(ExitCode.USAGE, "--out " + out + " and --kdir " + req.kdir() + " overlap",
+                    "Writing (or replacing with --force) one would change the other", "Write the package elsewhere");
         }
         KernelTree tree = KernelTree.open(req.kdir());
         String rustc = tree.rustcVersion();
@@ -257,6 +260,23 @@ public final class PackageWorkflow {
             return;
         }
         FileOps.moveAtomically(tmp, out);
+    }
+
+    /** The real path of {@code p}, or of its nearest existing parent with the rest appended. */
+    static Path real(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return abs;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(abs));
+        } catch (IOException e) {
+            return abs;
+        }
     }
 
     private static long size(Path p) throws IOException {

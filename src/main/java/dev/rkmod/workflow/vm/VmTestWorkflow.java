@@ -84,6 +84,14 @@ public final class VmTestWorkflow {
         for (ModuleSpec m : req.modules()) {
             loaded.add(inspect(m, image.release()));
         }
+        for (String e : req.expect()) {
+            try {
+                Pattern.compile(e);
+            } catch (java.util.regex.PatternSyntaxException ex) {
+                throw new RkmodException(ExitCode.USAGE, "--expect '" + e + "' is not a valid regular expression",
+                        ex.getDescription(), "Escape special characters, e.g. \\( for a literal parenthesis");
+            }
+        }
         List<String> expect = new ArrayList<>(req.expect());
         Path toml = req.modules().get(0).ko().toAbsolutePath().getParent();
         try {
@@ -276,7 +284,8 @@ public final class VmTestWorkflow {
                     open = m.group(2) + " " + m.group(4);
                 } else {
                     open = null;
-                    steps.add(new Step(m.group(2), Integer.parseInt(m.group(3)), m.group(4), Integer.parseInt(m.group(5))));
+                    steps.add(new Step(m.group(2), Integer.parseInt(m.group(3)), m.group(4),
+                            m.group(5) == null ? null : Integer.valueOf(m.group(5))));
                 }
             }
         }
@@ -290,7 +299,9 @@ public final class VmTestWorkflow {
             reasons.add("/init did not finish" + (open != null ? " (last step: " + open + ")" : ""));
         }
         for (Step s : steps) {
-            if (s.status() != 0) {
+            if (s.status() == null) {
+                reasons.add(s.action() + " " + s.module() + ": status unknown (its marker line was garbled)");
+            } else if (s.status() != 0) {
                 reasons.add(s.action() + " " + s.module() + " exited with status " + s.status());
             }
         }
@@ -340,7 +351,7 @@ public final class VmTestWorkflow {
     static String junit(Verdict v) {
         List<JunitXml.Case> cases = new ArrayList<>();
         for (Step s : v.steps()) {
-            cases.add(new JunitXml.Case("vmtest." + s.module(), s.action(), s.status() == 0 ? null
+            cases.add(new JunitXml.Case("vmtest." + s.module(), s.action(), Integer.valueOf(0).equals(s.status()) ? null
                     : s.action() + " exited with status " + s.status(), false));
         }
         for (String e : v.expected()) {

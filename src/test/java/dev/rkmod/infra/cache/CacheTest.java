@@ -145,6 +145,19 @@ class CacheTest {
     }
 
     @Test
+    void anUnreadableLeftoverIsReplacedAndClearedAway() throws Exception {
+        Cache cache = new Cache(tmp);
+        Path leftover = Files.createDirectories(tmp.resolve("kernel").resolve(KEY.hex()).resolve("half"));
+        Files.writeString(leftover.resolve("x"), "interrupted delete");
+        CacheEntry e = cache.getOrBuild("kernel", KEY, "k", ev -> { }, dir -> Files.writeString(dir.resolve("ok"), "1"));
+        assertThat(e.dir().resolve("ok")).exists();
+        assertThat(e.dir().resolve("half")).doesNotExist();
+        Path other = Files.createDirectories(tmp.resolve("kernel").resolve("0".repeat(64)));
+        cache.clear("kernel");
+        assertThat(other).doesNotExist();
+    }
+
+    @Test
     void rejectsReservedKinds() {
         Cache cache = new Cache(tmp);
         assertThatThrownBy(() -> cache.lookup("tmp", KEY)).isInstanceOf(IllegalArgumentException.class);
