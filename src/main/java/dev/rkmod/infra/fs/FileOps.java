@@ -31,9 +31,16 @@ public final class FileOps {
                 if (Files.exists(target)) {
                     Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
                     try {
-                        Files.setOwner(tmp, Files.getOwner(target));
-                    } catch (IOException | UnsupportedOperationException ignored) {
-                        // not root: the file stays ours
+                        Object uid = Files.getAttribute(target, "unix:uid");
+                        Object gid = Files.getAttribute(target, "unix:gid");
+                        if (!uid.equals(Files.getAttribute(tmp, "unix:uid"))) {
+                            Files.setAttribute(tmp, "unix:uid", uid);
+                        }
+                        if (!gid.equals(Files.getAttribute(tmp, "unix:gid"))) {
+                            Files.setAttribute(tmp, "unix:gid", gid);
+                        }
+                    } catch (IOException | UnsupportedOperationException | IllegalArgumentException ignored) {
+                        // not root, or no unix view: the file stays ours
                     }
                 } else {
                     Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));

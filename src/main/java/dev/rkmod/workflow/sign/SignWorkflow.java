@@ -61,8 +61,13 @@ public final class SignWorkflow {
         }
         PrivateKey pk = Keys.privateKey(key, insecureKeyPerms);
         X509CertificateHolder certificate = Keys.certificate(cert);
-        List<Signed> done = new ArrayList<>();
-        for (Path m : modules) {
+        ThreadLocal<CMSSignedDataGenerator> generators = ThreadLocal.withInitial(() -> generator(pk, certificate, hash));
+        List<Signed> done = modules.parallelStream()
+                .map(m -> signOne(m, generators.get(), hash, out, force)).toList();
+        return done;
+    }
+
+    private Signed signOne(Path m, CMSSignedDataGenerator generator, String hash, Optional<Path> out, boolean force) {
             byte[] raw = read(m);
             CompressedModule.Kind kind = CompressedModule.detect(raw);
             byte[] plain = CompressedModule.decompress(raw);
@@ -73,7 +78,7 @@ public final class SignWorkflow {
                 }
                 plain = Arrays.copyOf(plain, ModuleSignature.unsignedLength(plain));
             }
-            byte[] cms = cms(plain, pk, certificate, hash);
+            byte[] cms = cms(plain, generator);
             byte[] trailer = ModuleSignature.trailer(cms.length);
             byte[] signed = new byte[plain.length + cms.length + trailer.length];
             System.arraycopy(plain, 0, signed, 0, plain.length);
@@ -81,12 +86,20 @@ public final class SignWorkflow {
             System.arraycopy(trailer, 0, signed, plain.length + cms.length, trailer.length);
             Path dest = out.orElse(m);
             FileOps.writeAtomically(dest, kind == CompressedModule.Kind.NONE ? signed : CompressedModule.compress(signed, kind));
-            done.add(new Signed(m, dest, hash, cms.length, kind));
-        }
-        return done;
+            return new Signed(m, dest, hash, cms.length, kind);
     }
 
-    static byte[] cms(byte[] module, PrivateKey key, X509CertificateHolder cert, String hash) {
+    static byte[] cms(byte[] module, CMSSignedDataGenerator gen) {
+        try {
+            return gen.generate(new CMSProcessableByteArray(module), false).getEncoded("DER");
+        } catch (CMSException | IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Signing failed", e.getClass().getSimpleName() + ": " + e.getMessage(),
+                    "Check that the key and certificate belong together and the hash is supported");
+        }
+    }
+
+    /** A CMS generator for detached, attribute-less signatures as sign-file makes them; reusable per thread. */
+    static CMSSignedDataGenerator generator(PrivateKey key, X509CertificateHolder cert, String hash) {
         try {
             String keyAlg = key.getAlgorithm().equals("EC") ? "ECDSA" : "RSA";
             ContentSigner signer = new JcaContentSignerBuilder(hash.toUpperCase(Locale.ROOT) + "with" + keyAlg).build(key);
@@ -117,9 +130,8 @@ public final class SignWorkflow {
             };
             gen.addSignerInfoGenerator(new SignerInfoGeneratorBuilder(noParams, plainRsa)
                     .setDirectSignature(true).build(signer, cert));
-            CMSSignedData sd = gen.generate(new CMSProcessableByteArray(module), false);
-            return sd.getEncoded("DER");
-        } catch (OperatorCreationException | CMSException | IOException e) {
+            return gen;
+        } catch (OperatorCreationException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Signing failed", e.getClass().getSimpleName() + ": " + e.getMessage(),
                     "Check that the key and certificate belong together and the hash is supported");
         }
