@@ -76,10 +76,7 @@ public final class InfoWorkflow {
     }
 
     public List<Report> info(List<Path> modules, Optional<Path> kdir) {
-        List<Loaded> loaded = new ArrayList<>();
-        for (Path m : modules) {
-            loaded.add(load(m));
-        }
+        List<Loaded> loaded = modules.parallelStream().map(InfoWorkflow::load).toList();
         List<Report> out = new ArrayList<>();
         for (Loaded l : loaded) {
             List<String> problems = new ArrayList<>();
