@@ -107,15 +107,11 @@ public final class TarArchive {
         try (InputStream in = Files.newInputStream(file)) {
             head = in.readNBytes(6);
         }
-        if (head.length >= 4 && (head[0] & 0xFF) == 0x28 && (head[1] & 0xFF) == 0xB5 && (head[2] & 0xFF) == 0x2F
-                && (head[3] & 0xFF) == 0xFD) {
-            return Compression.ZSTD;
-        }
-        if (head.length >= 6 && (head[0] & 0xFF) == 0xFD && head[1] == '7' && head[2] == 'z' && head[3] == 'X'
-                && head[4] == 'Z' && head[5] == 0) {
-            return Compression.XZ;
-        }
-        return Compression.NONE;
+        return switch (CompressedModule.detect(head)) {
+            case ZSTD -> Compression.ZSTD;
+            case XZ -> Compression.XZ;
+            default -> Compression.NONE;
+        };
     }
 
     /** Extracts into {@code dest}, which must exist. Returns the number of entries. */

@@ -113,6 +113,13 @@ public enum KernelGeneration {
         return minBindgen;
     }
 
+    /** Generated files kbuild refuses an M= build without (6.13 and later); empty before. */
+    public java.util.List<String> requiredGenerated() {
+        return ordinal() >= G6_13.ordinal()
+                ? java.util.List.of("include/generated/autoconf.h", "include/config/auto.conf")
+                : java.util.List.of();
+    }
+
     public boolean hasX86TargetSpec() {
         return x86TargetSpec;
     }

@@ -86,12 +86,11 @@ public final class DoctorWorkflow {
                         "Package the built tree with 'rkmod package'"));
             }
         }
-        if (tree.generation().ordinal() >= KernelGeneration.G6_13.ordinal()) {
-            for (String f : List.of("include/generated/autoconf.h", "include/config/auto.conf")) {
-                if (!Files.isRegularFile(tree.dir().resolve(f))) {
-                    out.add(Finding.error("rust.missing-generated", f + " is missing",
-                            "6.13 and later refuse external builds without it", "Package the built tree with 'rkmod package'"));
-                }
+        for (String f : tree.generation().requiredGenerated()) {
+            if (!Files.isRegularFile(tree.dir().resolve(f))) {
+                out.add(Finding.error("rust.missing-generated", f + " is missing",
+                        "Linux " + tree.generation().id() + " and later refuse external builds without it",
+                        "Package the built tree with 'rkmod package'"));
             }
         }
     }
