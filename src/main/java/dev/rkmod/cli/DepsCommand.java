@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
 final class DepsCommand implements Callable<Integer> {
     private final Session session;
 
-    @Option(names = "--profile", paramLabel = "6.1|6.12",
+    @Option(names = "--profile", paramLabel = "6.1|6.12|debian-sid",
             description = "The profile to check (repeatable). Default: every profile.")
     List<String> profiles = new ArrayList<>();
 

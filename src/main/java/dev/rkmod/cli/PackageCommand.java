@@ -46,6 +46,20 @@ final class PackageCommand implements Callable<Integer> {
         this.session = session;
     }
 
+    /** SOURCE_DATE_EPOCH, or 0. */
+    static long sourceDateEpoch(Session session) {
+        String sde = session.host().env().get("SOURCE_DATE_EPOCH");
+        if (sde == null || sde.isBlank()) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(sde.strip());
+        } catch (NumberFormatException e) {
+            throw new RkmodException(ExitCode.USAGE, "SOURCE_DATE_EPOCH='" + sde + "' is not a number of seconds", null,
+                    "Unset it or set it to a Unix time");
+        }
+    }
+
     @Override
     public Integer call() {
         PackageRequest.Format f;
@@ -54,16 +68,7 @@ final class PackageCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new RkmodException(ExitCode.USAGE, "Unknown --format '" + format + "'", null, "Use dir, tar.zst or tar.xz");
         }
-        long epoch = 0;
-        String sde = session.host().env().get("SOURCE_DATE_EPOCH");
-        if (sde != null && !sde.isBlank()) {
-            try {
-                epoch = Long.parseLong(sde.strip());
-            } catch (NumberFormatException e) {
-                throw new RkmodException(ExitCode.USAGE, "SOURCE_DATE_EPOCH='" + sde + "' is not a number of seconds", null,
-                        "Unset it or set it to a Unix time");
-            }
-        }
+        long epoch = sourceDateEpoch(session);
         PackageWorkflow.Result r = new PackageWorkflow(session.context(output))
                 .pack(new PackageRequest(kdir, out, f, !noVerify, force, epoch));
         if (output.json()) {

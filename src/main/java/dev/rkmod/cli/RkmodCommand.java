@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             DepsCommand.class,
             KernelCommand.class,
             PackageCommand.class,
+            HeadersCommand.class,
             DoctorCommand.class,
             NewCommand.class,
             BuildCommand.class,

@@ -15,14 +15,16 @@ import java.util.Optional;
  */
 public final class DpkgStatus {
     private final Map<String, String> installed;
+    private final Map<String, String> depends;
 
-    private DpkgStatus(Map<String, String> installed) {
+    private DpkgStatus(Map<String, String> installed, Map<String, String> depends) {
         this.installed = installed;
+        this.depends = depends;
     }
 
     /** An empty database, as on a machine without dpkg. */
     public static DpkgStatus empty() {
-        return new DpkgStatus(Map.of());
+        return new DpkgStatus(Map.of(), Map.of());
     }
 
     public static DpkgStatus read(Path file) throws IOException {
@@ -35,18 +37,22 @@ public final class DpkgStatus {
 
     public static DpkgStatus parse(String text) {
         Map<String, String> out = new HashMap<>();
+        Map<String, String> deps = new HashMap<>();
         String pkg = null;
         String status = null;
         String version = null;
+        String dependsOn = null;
         for (String line : (text + "\n\n").split("\n", -1)) {
             if (line.isBlank()) {
                 if (pkg != null && status != null && status.trim().endsWith(" installed")
                         && status.trim().startsWith("install ")) {
                     out.putIfAbsent(pkg, version == null ? "" : version);
+                    deps.putIfAbsent(pkg, dependsOn == null ? "" : dependsOn);
                 }
                 pkg = null;
                 status = null;
                 version = null;
+                dependsOn = null;
                 continue;
             }
             if (Character.isWhitespace(line.charAt(0))) {
@@ -62,15 +68,21 @@ public final class DpkgStatus {
                 case "Package" -> pkg = value;
                 case "Status" -> status = value;
                 case "Version" -> version = value;
+                case "Depends" -> dependsOn = value;
                 default -> { }
             }
         }
-        return new DpkgStatus(Map.copyOf(out));
+        return new DpkgStatus(Map.copyOf(out), Map.copyOf(deps));
     }
 
     /** The installed version of a package, if it is installed. */
     public Optional<String> version(String pkg) {
         return Optional.ofNullable(installed.get(pkg));
+    }
+
+    /** The Depends field of an installed package, as written ("a (= 1), b | c"); empty when none. */
+    public String depends(String pkg) {
+        return depends.getOrDefault(pkg, "");
     }
 
     public boolean isInstalled(String pkg) {

@@ -44,6 +44,11 @@ public final class ModuleSymvers {
         return Optional.ofNullable(exports.get(symbol));
     }
 
+    /** Every exported symbol, sorted. */
+    public java.util.SortedSet<String> symbols() {
+        return java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(exports.keySet()));
+    }
+
     public int size() {
         return exports.size();
     }

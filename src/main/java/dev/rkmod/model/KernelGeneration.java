@@ -34,9 +34,19 @@ public enum KernelGeneration {
     G6_15("6.15", 615, 618, "scripts/target.json",
             Set.of("core", "compiler_builtins", "ffi", "bindings", "pin_init", "uapi", "build_error", "kernel"),
             ModuleSyntax.AUTHORS_KVEC, "1.78.0", "0.65.1", true),
-    /** 7.x: as 6.15, optional inline helpers bitcode. */
-    G7("7", 700, 799, "scripts/target.json",
+    /**
+     * 6.19 to 7.1: the 6.15 crate set; module! adds imports_ns and params, 7.0 builds the proc macros against
+     * host-only syn/quote/proc_macro2 rlibs (not needed by M= builds), 7.1 raises the minimum to rustc 1.85.
+     */
+    G6_19("6.19", 619, 701, "scripts/target.json",
             Set.of("core", "compiler_builtins", "ffi", "bindings", "pin_init", "uapi", "build_error", "kernel"),
+            ModuleSyntax.AUTHORS_KVEC, "1.78.0", "0.65.1", true),
+    /**
+     * 7.2 and later 7.x: adds the zerocopy crate and its derive proc macro, which every Rust module is built
+     * against (read from Debian's 7.2.13 tree); optional inline helpers bitcode.
+     */
+    G7("7.2", 702, 799, "scripts/target.json",
+            Set.of("core", "compiler_builtins", "ffi", "bindings", "pin_init", "uapi", "build_error", "kernel", "zerocopy"),
             ModuleSyntax.AUTHORS_KVEC, "1.85.0", "0.71.1", true);
 
     /** How a module's source must be written for this generation. */
@@ -113,6 +123,21 @@ public enum KernelGeneration {
         return minBindgen;
     }
 
+    /**
+     * The proc-macro libraries ({@code rust/lib<name>.so}) an M= build loads: macros always; pin_init_internal
+     * from 6.15; zerocopy_derive from 7.2. Decided by the crates, like everything else in this table.
+     */
+    public List<String> procMacros() {
+        List<String> out = new java.util.ArrayList<>(List.of("macros"));
+        if (crates.contains("pin_init")) {
+            out.add("pin_init_internal");
+        }
+        if (crates.contains("zerocopy")) {
+            out.add("zerocopy_derive");
+        }
+        return out;
+    }
+
     /** Generated files kbuild refuses an M= build without (6.13 and later); empty before. */
     public java.util.List<String> requiredGenerated() {
         return ordinal() >= G6_13.ordinal()
@@ -150,8 +175,11 @@ public enum KernelGeneration {
         if (crateNames.isEmpty()) {
             return byVersion;
         }
+        if (crateNames.contains("zerocopy")) {
+            return Optional.of(byVersion.filter(g -> g.ordinal() >= G7.ordinal()).orElse(G7));
+        }
         if (crateNames.contains("pin_init")) {
-            return Optional.of(byVersion.filter(g -> g.ordinal() >= G6_15.ordinal()).orElse(G6_15));
+            return Optional.of(byVersion.filter(g -> g == G6_15 || g == G6_19).orElse(G6_15));
         }
         if (crateNames.contains("ffi") && !crateNames.contains("alloc")) {
             return Optional.of(G6_13);

@@ -26,7 +26,21 @@ public enum Profile {
                     "rustc", "rust-src", "bindgen", "clang", "lld", "llvm",
                     "linux-source-6.12", "linux-config-6.12", "xz-utils", "python3")),
             "/usr/bin/rustc", "/usr/src/linux-source-6.12.tar.xz",
-            "/usr/src/linux-config-6.12/config.amd64_none_amd64.xz");
+            "/usr/src/linux-config-6.12/config.amd64_none_amd64.xz"),
+    /**
+     * Debian sid's own kernel: a debootstrap sid root with the flavour's current headers and source
+     * (resolved from the archive through the metapackages), the rustc, bindgen and gcc its config names,
+     * and libclang for bindgen. Not a kernel-build profile: its kernel comes from the archive.
+     */
+    DEBIAN_SID("debian-sid",
+            "Debian sid's own kernel in a debootstrap root: its headers completed with the Rust set, made by the exact"
+                    + " rustc, bindgen and gcc of the kernel's config",
+            List.of("debootstrap", "debian-archive-keyring", "kmod", "cpio", "zstd", "qemu-system-x86", "busybox-static"),
+            new RootSpec("sid", "minbase", List.of(
+                    "build-essential", "bc", "bison", "flex", "libelf-dev", "libssl-dev", "cpio", "kmod", "xz-utils",
+                    "python3", "openssl", "rustc", "rust-src", "bindgen", "libclang-dev",
+                    Distro.DEBIAN_SID.headersMeta(), Distro.DEBIAN_SID.sourceMeta())),
+            "/usr/bin/rustc", null, null, Distro.DEBIAN_SID);
 
     private final String id;
     private final String summary;
@@ -35,9 +49,15 @@ public enum Profile {
     private final String rustc;
     private final String sourceTarball;
     private final String distroConfig;
+    private final Distro distro;
 
     Profile(String id, String summary, List<String> hostPackages, RootSpec root, String rustc, String sourceTarball,
             String distroConfig) {
+        this(id, summary, hostPackages, root, rustc, sourceTarball, distroConfig, null);
+    }
+
+    Profile(String id, String summary, List<String> hostPackages, RootSpec root, String rustc, String sourceTarball,
+            String distroConfig, Distro distro) {
         this.id = id;
         this.summary = summary;
         this.hostPackages = hostPackages.stream().sorted().toList();
@@ -45,6 +65,22 @@ public enum Profile {
         this.rustc = rustc;
         this.sourceTarball = sourceTarball;
         this.distroConfig = distroConfig;
+        this.distro = distro;
+    }
+
+    /** The distribution whose own kernel this profile serves (headers completion), if any. */
+    public Optional<Distro> distro() {
+        return Optional.ofNullable(distro);
+    }
+
+    /** Whether 'rkmod kernel build' can build this profile's kernel from source (distro profiles cannot). */
+    public boolean buildsKernels() {
+        return sourceTarball != null;
+    }
+
+    /** The profile of a distribution's kernel. */
+    public static Optional<Profile> forDistro(Distro d) {
+        return Arrays.stream(values()).filter(p -> p.distro == d).findFirst();
     }
 
     /** The pinned rustc, as a path seen by the toolchain (inside the root when there is one). */

@@ -105,9 +105,12 @@ class DoctorIT {
     @Test
     void on612TheMatchIsTheTrixieRustcWithItsSuffix() throws Exception {
         JsonObject r = doctor(pkg612);
-        assertThat(r.get("exit").getAsInt()).isEqualTo(1);
+        // the kernel's rustc is only in rkmod's trixie root: the PATH rustc's mismatch warns (plain make would
+        // fail) but is no error of the tree, since 'rkmod build' runs the root's rustc
+        assertThat(r.get("exit").getAsInt()).isZero();
         assertThat(r.get("rustc").getAsString()).endsWith("(built from a source tarball)");
         assertThat(finding(r, "rustc.mismatch").get("fix").getAsString()).contains("Debian trixie root");
+        assertThat(finding(r, "rustc.mismatch").get("severity").getAsString()).isEqualToIgnoringCase("warning");
         assertThat(r.getAsJsonObject("match").get("root").isJsonNull()).isFalse();
         assertThat(finding(r, "rustc.match").get("what").getAsString()).contains("trixie");
     }

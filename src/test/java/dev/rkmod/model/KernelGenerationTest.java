@@ -20,8 +20,25 @@ class KernelGenerationTest {
         assertThat(KernelGeneration.detect(Set.of("core", "alloc", "uapi", "kernel"), false, "6.6.50"))
                 .contains(KernelGeneration.G6_3);
         assertThat(KernelGeneration.detect(Set.of("core", "ffi", "pin_init", "kernel"), false, "7.1.3"))
+                .contains(KernelGeneration.G6_19);
+        assertThat(KernelGeneration.detect(Set.of("core", "ffi", "pin_init", "kernel"), false, "6.16.2"))
+                .contains(KernelGeneration.G6_15);
+        // Debian sid's 7.2.13: the zerocopy crate decides, even without a version
+        assertThat(KernelGeneration.detect(Set.of("core", "ffi", "pin_init", "zerocopy", "kernel"), false, null))
                 .contains(KernelGeneration.G7);
+        // distro headers carry no crates at all: the version decides
+        assertThat(KernelGeneration.detect(Set.of(), false, "7.2.13+deb14-amd64")).contains(KernelGeneration.G7);
+        assertThat(KernelGeneration.detect(Set.of(), false, "6.19.1")).contains(KernelGeneration.G6_19);
         assertThat(KernelGeneration.detect(Set.of(), false, "6.12.5")).contains(KernelGeneration.G6_10);
+    }
+
+    @Test
+    void procMacrosFollowTheCrateSet() {
+        assertThat(KernelGeneration.G6_1.procMacros()).containsExactly("macros");
+        assertThat(KernelGeneration.G6_15.procMacros()).containsExactly("macros", "pin_init_internal");
+        assertThat(KernelGeneration.G6_19.procMacros()).containsExactly("macros", "pin_init_internal");
+        assertThat(KernelGeneration.G7.procMacros()).containsExactly("macros", "pin_init_internal", "zerocopy_derive");
+        assertThat(KernelGeneration.G7.id()).isEqualTo("7.2");
     }
 
     @Test
@@ -36,5 +53,10 @@ class KernelGenerationTest {
         assertThat(Profile.forKernelVersion("6.12.117")).contains(Profile.LINUX_6_12);
         assertThat(Profile.forKernelVersion("6.1.192")).contains(Profile.LINUX_6_1);
         assertThat(Profile.forKernelVersion("6.6.1")).isEmpty();
+        assertThat(Profile.forKernelVersion("7.2.13+deb14-amd64")).isEmpty();
+        assertThat(Profile.forDistro(Distro.DEBIAN_SID)).contains(Profile.DEBIAN_SID);
+        assertThat(Profile.DEBIAN_SID.buildsKernels()).isFalse();
+        assertThat(Profile.DEBIAN_SID.root().orElseThrow().packages()).contains("linux-headers-amd64", "linux-source",
+                "openssl", "libclang-dev");
     }
 }

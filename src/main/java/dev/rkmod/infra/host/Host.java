@@ -38,6 +38,20 @@ public record Host(Path fsRoot, int uid, Map<String, String> env) {
         }
     }
 
+    /** The running kernel's release, as {@code uname -r} prints it. */
+    public String kernelRelease() {
+        try {
+            return java.nio.file.Files.readString(fsRoot.resolve("proc/sys/kernel/osrelease")).strip();
+        } catch (java.io.IOException e) {
+            return System.getProperty("os.version");
+        }
+    }
+
+    /** {@code /lib/modules/$(uname -r)/build}: where the running kernel's headers are. */
+    public Path runningKernelBuildDir() {
+        return fsRoot.resolve("lib/modules").resolve(kernelRelease()).resolve("build");
+    }
+
     public boolean isRoot() {
         return uid == 0;
     }

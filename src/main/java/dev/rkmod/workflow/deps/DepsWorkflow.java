@@ -8,6 +8,7 @@ import dev.rkmod.model.Profile;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.model.RootSpec;
 import dev.rkmod.workflow.Context;
+import dev.rkmod.workflow.distro.DistroKernels;
 import dev.rkmod.workflow.toolchain.DebianRoots;
 
 import java.io.IOException;
@@ -76,7 +77,14 @@ public final class DepsWorkflow {
                         "Packages are missing inside it",
                         "Remove it with 'rkmod cache clear --kind root' and run 'rkmod deps --install' again");
             }
-            Path made = roots.ensure(before.root().spec());
+            Path made = roots.ensure(before.root().spec(), root -> profile.distro().ifPresent(d -> {
+                // a distro root is only useful when the archive's toolchain is exactly its kernel's
+                DistroKernels dk = new DistroKernels(ctx);
+                DistroKernels.Kernel k = dk.kernel(d, root, java.util.Optional.empty());
+                dk.requireExactTools(k);
+                ctx.events().info(d.name() + ": Linux " + k.release() + " (" + k.headersPackage() + " " + k.headersVersion()
+                        + "), built with " + k.rustcText() + ", " + k.bindgenText() + " and " + k.ccText());
+            }));
             actions.add("made the Debian " + before.root().spec().suite() + " root at " + made);
         }
         DepsReport after = check(profile, actions);

@@ -52,12 +52,18 @@ public final class DoctorWorkflow {
         }
         out.add(Finding.info("tree.ok", "Linux " + tree.release() + ", " + tree.generation().id() + " module API generation",
                 "Detected from the crates in rust/ (" + String.join(", ", tree.crates()) + ")", null));
-        rustSet(tree, out);
+        boolean distroHeaders = isUncompletedDistroHeaders(tree);
+        if (!distroHeaders) {
+            rustSet(tree, out);
+        }
         String version = rmetaVersions(tree, out);
         Optional<RustcFinder.Candidate> match = Optional.empty();
         if (version != null) {
             match = compiler(tree, version, rustc, out);
             targetSpec(tree, version, out);
+        }
+        if (distroHeaders) {
+            distroGap(tree, match, out);
         }
         cSide(tree, out);
         return new Report(tree.dir(), out, match, Optional.of(tree), version);
@@ -93,6 +99,74 @@ public final class DoctorWorkflow {
                         "Package the built tree with 'rkmod package'"));
             }
         }
+    }
+
+    /**
+     * Headers of a Rust-enabled kernel that carry none of the Rust set: what distro headers packages ship
+     * (Debian's, for one). Not a package rkmod made, and no rmeta at all.
+     */
+    static boolean isUncompletedDistroHeaders(KernelTree tree) {
+        return tree.crates().isEmpty() && !Files.exists(tree.dir().resolve(dev.rkmod.format.PackageManifest.FILE))
+                && !Files.exists(tree.dir().resolve(dev.rkmod.format.KernelManifest.FILE))
+                && tree.config().string("RUSTC_VERSION_TEXT").isPresent();
+    }
+
+    /** One finding for the whole gap, the tools completion needs (and which are found), and the command. */
+    private void distroGap(KernelTree tree, Optional<RustcFinder.Candidate> match, List<Finding> out) {
+        String rustcText = tree.config().string("RUSTC_VERSION_TEXT").orElse("?");
+        String bindgenText = tree.config().string("BINDGEN_VERSION_TEXT").orElse(null);
+        String ccText = tree.config().string("CC_VERSION_TEXT").orElse(null);
+        String cmd = completeCommand(tree);
+        List<String> missing = tree.missingRustFiles();
+        out.add(Finding.error("rust.distro-headers", "These distro headers of Linux " + tree.release() + " lack the Rust"
+                        + " metadata (" + String.join(", ", missing.subList(0, Math.min(4, missing.size())))
+                        + (missing.size() > 4 ? " and " + (missing.size() - 4) + " more" : "") + ")",
+                "The kernel has CONFIG_RUST=y, but its headers package ships no rust/*.rmeta, proc macros or target spec,"
+                        + " so rustc fails with E0463 can't find crate for `core`. They must be regenerated from the kernel's"
+                        + " source by its exact compilers (never copied from another build: the symbol hashes would differ)",
+                "Run: " + cmd));
+        out.add(Finding.info("tools.rustc", "Completion needs '" + rustcText + "'",
+                match.isPresent() ? "found: " + match.get().description() : "not found on this machine", null));
+        Optional<dev.rkmod.workflow.toolchain.Toolchain> tc = match.map(RustcFinder.Candidate::toolchain);
+        if (bindgenText != null) {
+            String found = tc.map(t -> probe(t, t.bindgen())).orElseGet(() -> probeHost("bindgen"));
+            out.add(Finding.info("tools.bindgen", "Completion needs '" + bindgenText + "'",
+                    bindgenText.equals(found) ? "found beside the matching rustc"
+                            : "not found" + (found == null ? "" : " (the bindgen beside the matching rustc prints '" + found + "')"),
+                    null));
+        }
+        if (ccText != null) {
+            String cc = ccText.strip().split("\\s+")[0];
+            String found = tc.map(t -> probe(t, cc)).orElseGet(() -> probeHost(cc));
+            out.add(Finding.info("tools.cc", "Completion and module builds use the kernel's C compiler '" + ccText + "'",
+                    ccText.equals(found) ? "found: " + cc : found == null ? cc + " is not found"
+                            : cc + " prints '" + found + "' (Debian builds check only the compiler family)", null));
+        }
+    }
+
+    private String completeCommand(KernelTree tree) {
+        for (dev.rkmod.model.Distro d : dev.rkmod.model.Distro.all()) {
+            Optional<Path> root = dev.rkmod.model.Profile.forDistro(d).flatMap(p -> p.root())
+                    .flatMap(spec -> new dev.rkmod.workflow.toolchain.DebianRoots(ctx).find(spec));
+            if (root.isPresent() && tree.dir().startsWith(root.get())) {
+                return "rkmod headers complete --distro " + d.id() + ":" + tree.release() + " --out linux-" + tree.release()
+                        + "-rust";
+            }
+        }
+        return "rkmod headers complete --kdir " + tree.dir() + " --out linux-" + tree.release() + "-rust";
+    }
+
+    private String probe(dev.rkmod.workflow.toolchain.Toolchain t, String program) {
+        try (dev.rkmod.workflow.toolchain.Toolchain.Session s = t.open(ctx, List.of())) {
+            return s.version(program, null).orElse(null);
+        } catch (RkmodException e) {
+            return null;
+        }
+    }
+
+    private String probeHost(String program) {
+        return ctx.host().which(program).map(p -> probe(dev.rkmod.workflow.toolchain.Toolchain.host(p, "custom"),
+                p.toString())).orElse(null);
     }
 
     /** The rustc string every rmeta carries; null when they cannot be read or disagree. */
@@ -146,10 +220,14 @@ public final class DoctorWorkflow {
                     + " incompatible version of rustc"
                     : "A different rustc cannot load the kernel's crates: expect 'error loading target specification: custom"
                     + " targets are unstable and require -Zunstable-options' or E0514";
-            out.add(Finding.error("rustc.mismatch", "The " + used.get().description() + " prints " + got
-                            + ", but the kernel was built with '" + wanted + "'", effect + ". kbuild does not check this for M= builds",
-                    match.isPresent() ? "Use " + match.get().description() + ": " + rustcVar
-                            : "Install the exact compiler that built the kernel"));
+            String what = "The " + used.get().description() + " prints " + got + ", but the kernel was built with '" + wanted + "'";
+            String why = effect + ". kbuild does not check this for M= builds";
+            String fix = match.isPresent() ? "Use " + match.get().description() + ": " + rustcVar
+                    : "Install the exact compiler that built the kernel";
+            // the kernel's rustc lives only in one of rkmod's Debian roots: 'rkmod build' uses it there, and plain make
+            // outside the root cannot, so this is a warning about plain make, not an error of the tree
+            boolean onlyInRoot = match.isPresent() && match.get().toolchain().rootDir().isPresent();
+            out.add(onlyInRoot ? Finding.warning("rustc.mismatch", what, why, fix) : Finding.error("rustc.mismatch", what, why, fix));
         }
         if (match.isEmpty()) {
             StringBuilder seen = new StringBuilder();

@@ -52,6 +52,13 @@ public final class KernelWorkflow {
     private Resolved resolve(KernelRequest req) {
         ToolchainResolver tr = new ToolchainResolver(ctx);
         Optional<Profile> profile = req.profile();
+        if (profile.isPresent() && !profile.get().buildsKernels() && req.source().isEmpty()) {
+            throw new RkmodException(ExitCode.USAGE, "Profile " + profile.get().id() + " is a distro's own kernel, not one"
+                    + " rkmod builds from source",
+                    "Its kernel comes from the distro's archive; what rkmod adds is the Rust metadata its headers lack",
+                    "Run 'rkmod headers complete --distro " + profile.get().distro().map(d -> d.id()).orElse(profile.get().id())
+                            + " --out DEST', or pass --source SRC to build a kernel with this profile's toolchain");
+        }
         KernelSource source = null;
         if (profile.isEmpty() && req.rustc().isEmpty() && req.root().isEmpty()) {
             if (req.source().isPresent()) {

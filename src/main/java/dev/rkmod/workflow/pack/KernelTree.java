@@ -120,7 +120,10 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
                 missing.add("rust/lib" + c + ".rmeta");
             }
         }
-        for (String f : List.of(generation.targetSpec(), "rust/libmacros.so", "include/generated/rustc_cfg")) {
+        List<String> files = new ArrayList<>(List.of(generation.targetSpec()));
+        generation.procMacros().forEach(m -> files.add("rust/lib" + m + ".so"));
+        files.add("include/generated/rustc_cfg");
+        for (String f : files) {
             if (!Files.isRegularFile(dir.resolve(f))) {
                 missing.add(f);
             }

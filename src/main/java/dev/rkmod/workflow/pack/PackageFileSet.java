@@ -37,11 +37,15 @@ public final class PackageFileSet {
         Path kdir = tree.dir();
         TreeSet<String> out = new TreeSet<>();
         topLevel(kdir, kdir, "Makefile*", out);
-        for (String f : List.of(".config", "Module.symvers")) {
+        // .kernelvariables: Debian's headers pin CC, CROSS_COMPILE and KERNELRELEASE there (the Makefile includes it);
+        // rkmod-headers.json: what 'rkmod headers complete' recorded about a distro kernel
+        for (String f : List.of(".config", "Module.symvers", ".kernelvariables", "rkmod-headers.json")) {
             out.add(f);
         }
         Path archDir = kdir.resolve("arch").resolve(arch);
         topLevel(kdir, archDir, "Makefile*", out);
+        // the module linker script: scripts/module.lds until 6.x, arch/<arch>/module.lds in 7.x
+        topLevel(kdir, archDir, "*.lds", out);
         walk(kdir, archDir, (rel, name) -> name.equals("Kbuild.platforms") || name.equals("Platform")
                 || rel.contains("/include/") || rel.contains("/scripts/"), out);
         walk(kdir, kdir.resolve("include"), (rel, name) -> true, out);

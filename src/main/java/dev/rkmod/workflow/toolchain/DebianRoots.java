@@ -47,10 +47,23 @@ public final class DebianRoots {
         return ctx.cache().lookup(KIND, key(spec)).map(e -> e.dir().resolve("root"));
     }
 
+    /** A check of a freshly made root, before it is published; a failure leaves nothing in the cache. */
+    public interface RootCheck {
+        void check(Path root) throws IOException;
+    }
+
     /** Makes the root with debootstrap unless it is cached. */
     public Path ensure(RootSpec spec) {
+        return ensure(spec, root -> { });
+    }
+
+    /** Makes the root unless it is cached; {@code check} must pass before the new root is published. */
+    public Path ensure(RootSpec spec, RootCheck check) {
         CacheEntry entry = ctx.cache().getOrBuild(KIND, key(spec), "Debian " + spec.suite() + " root", ctx.events(),
-                dir -> bootstrap(spec, dir.resolve("root")));
+                dir -> {
+                    bootstrap(spec, dir.resolve("root"));
+                    check.check(dir.resolve("root"));
+                });
         return entry.dir().resolve("root");
     }
 
@@ -58,11 +71,11 @@ public final class DebianRoots {
         if (!ctx.host().isRoot()) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Making the Debian " + spec.suite() + " root needs root",
                     "debootstrap creates device nodes and runs package scripts as root",
-                    "Run 'sudo rkmod deps --install --profile 6.12'");
+                    "Run 'sudo rkmod deps --install'");
         }
         Path debootstrap = ctx.host().which("debootstrap").orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
                 "debootstrap is not installed", "The " + spec.suite() + " toolchain lives in a debootstrap root",
-                "Run 'apt-get install debootstrap debian-archive-keyring', or 'rkmod deps --install --profile 6.12'"));
+                "Run 'apt-get install debootstrap debian-archive-keyring', or 'rkmod deps --install'"));
         String mirror = mirror();
         Files.createDirectories(target);
         try (Stage stage = Stage.start(ctx.events(), "debootstrap", spec.suite() + " from " + mirror)) {
@@ -80,7 +93,7 @@ public final class DebianRoots {
             throw new RkmodException(ExitCode.ENVIRONMENT,
                     "debootstrap finished but the " + spec.suite() + " root lacks " + String.join(", ", missing),
                     "The mirror may not carry these packages for " + spec.suite(),
-                    "Check the mirror (RKMOD_DEBIAN_MIRROR) and run 'rkmod deps --install --profile 6.12' again");
+                    "Check the mirror (RKMOD_DEBIAN_MIRROR) and run 'rkmod deps --install' again");
         }
     }
 

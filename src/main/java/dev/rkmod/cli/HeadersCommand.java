@@ -1,0 +1,154 @@
+package dev.rkmod.cli;
+
+import com.google.gson.JsonObject;
+import dev.rkmod.model.Distro;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.headers.HeadersWorkflow;
+import dev.rkmod.workflow.pack.PackageRequest;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "headers",
+        description = "Complete a distro kernel's headers with the Rust metadata its packaging leaves out.",
+        mixinStandardHelpOptions = true,
+        subcommands = {HeadersCommand.CompleteCmd.class})
+final class HeadersCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: complete.");
+    }
+
+    @Command(name = "complete", mixinStandardHelpOptions = true,
+            description = {
+                "Regenerate the Rust set (rust/*.rmeta, the proc macros, the target spec) that a distro's headers lack,",
+                "in a copy of the headers, from the kernel's own source with its exact rustc and bindgen and its own C",
+                "compiler family; check that the kernel's identity files did not change and that the regenerated crates",
+                "export exactly the Rust symbols of the distro's Module.symvers; then write a verified rkmod package.",
+                "Default input: /lib/modules/$(uname -r)/build. Exit 1 for a kernel without CONFIG_RUST or a hash",
+                "mismatch, 3 when the exact toolchain or the source is missing."
+            })
+    static final class CompleteCmd implements Callable<Integer> {
+        private final Session session;
+
+        @Option(names = "--kdir", paramLabel = "HEADERS_DIR", description = "The headers (default: the running kernel's).")
+        Path kdir;
+
+        @Option(names = "--distro", paramLabel = "DISTRO[:RELEASE]",
+                description = "A distro's kernel, fetched into its profile's root: debian-sid (its current kernel) or "
+                        + "debian-sid:RELEASE.")
+        String distro;
+
+        @Option(names = "--source", paramLabel = "SRC", description = "The kernel source tarball or directory (with --kdir;"
+                + " default: /usr/src/linux-source-X.Y.tar.xz).")
+        Path source;
+
+        @Option(names = "--rustc", paramLabel = "PATH", description = "The rustc to use; it must print the kernel's exact version.")
+        Path rustc;
+
+        @Option(names = "--out", required = true, paramLabel = "DEST", description = "Where the package goes.")
+        Path out;
+
+        @Option(names = "--format", paramLabel = "dir|tar.zst|tar.xz", defaultValue = "dir",
+                description = "Output format (default ${DEFAULT-VALUE}).")
+        String format;
+
+        @Option(names = "-j", paramLabel = "N", description = "Parallel make jobs (default: the number of CPUs).")
+        Integer jobs;
+
+        @Option(names = "--timeout", paramLabel = "MINUTES", defaultValue = "60", description = "Limit for make (default ${DEFAULT-VALUE}).")
+        long timeout;
+
+        @Option(names = "--force", description = "Replace an existing DEST.")
+        boolean force;
+
+        @Mixin
+        OutputOptions output = new OutputOptions();
+
+        CompleteCmd(Session session) {
+            this.session = session;
+        }
+
+        @Override
+        public Integer call() {
+            PackageRequest.Format f;
+            if (format.equals("deb")) {
+                throw new RkmodException(ExitCode.USAGE, "--format deb is not available yet",
+                        "The completion .deb (linux-rust-meta-RELEASE, owned by dpkg) comes with rkmod's package-manager"
+                                + " support, which has not landed", "Use --format dir or tar.zst");
+            }
+            try {
+                f = PackageRequest.Format.parse(format);
+            } catch (IllegalArgumentException e) {
+                throw new RkmodException(ExitCode.USAGE, "Unknown --format '" + format + "'", null, "Use dir, tar.zst or tar.xz");
+            }
+            Optional<Distro.Selector> sel = Optional.empty();
+            if (distro != null) {
+                sel = Optional.of(Distro.Selector.parse(distro).orElseThrow(() -> new RkmodException(ExitCode.USAGE,
+                        "Unknown distro '" + distro + "'", "Known distros: " + Distro.ids(),
+                        "Pass --distro " + Distro.ids() + "[:RELEASE]")));
+            }
+            if (timeout < 1) {
+                throw new RkmodException(ExitCode.USAGE, "--timeout must be at least 1 minute", null, null);
+            }
+            int j = jobs == null ? Runtime.getRuntime().availableProcessors() : jobs;
+            if (j < 1) {
+                throw new RkmodException(ExitCode.USAGE, "-j must be at least 1", null, null);
+            }
+            HeadersWorkflow.Result r = new HeadersWorkflow(session.context(output)).complete(new HeadersWorkflow.Request(
+                    Optional.ofNullable(kdir), sel, Optional.ofNullable(source), out, f, Optional.ofNullable(rustc), j,
+                    Duration.ofMinutes(timeout), force, PackageCommand.sourceDateEpoch(session)));
+            if (output.json()) {
+                JsonObject o = new JsonObject();
+                o.addProperty("out", r.out().toString());
+                o.addProperty("format", format);
+                o.addProperty("cacheHit", r.cacheHit());
+                o.addProperty("millis", r.took().toMillis());
+                o.add("headers", Json.GSON.toJsonTree(r.headers()));
+                if (r.manifest() != null) {
+                    o.addProperty("release", r.manifest().release());
+                    o.addProperty("generation", r.manifest().generation());
+                    o.addProperty("rustc", r.manifest().rustc());
+                    o.addProperty("llvm", r.manifest().llvm());
+                    o.addProperty("files", r.manifest().files().size());
+                }
+                o.addProperty("rustSetFiles", r.rustSetFiles());
+                o.addProperty("rustSetBytes", r.rustSetBytes());
+                o.addProperty("verifiedWith", r.verifiedWith());
+                JsonObject st = new JsonObject();
+                r.stages().forEach((k, v) -> st.addProperty(k, v.toMillis()));
+                o.add("stageMillis", st);
+                session.out().println(Json.GSON.toJson(o));
+            } else {
+                PrintWriter w = session.out();
+                w.println("completed " + r.out() + (r.cacheHit() ? "  (cached)" : ""));
+                if (r.headers() != null) {
+                    w.printf("  Linux %s%s%n", r.headers().release(), r.headers().headersPackage() == null ? ""
+                            : " (" + r.headers().headersPackage() + " " + r.headers().headersVersion() + ")");
+                    w.printf("  made by  %s, %s, %s%n", r.headers().rustc(), r.headers().bindgen(), r.headers().cc());
+                    w.printf("  proof    all %d Rust symbols of the regenerated crates equal those in Module.symvers%n",
+                            r.headers().rustSymbols());
+                }
+                w.printf("  Rust set %d files, %s (proc macros stripped)%n", r.rustSetFiles(), CacheCommand.size(r.rustSetBytes()));
+                w.println("  verified C and Rust probe modules built at another path with " + r.verifiedWith());
+                for (Map.Entry<String, Duration> e : r.stages().entrySet()) {
+                    w.printf("  %-14s %6.1f s%n", e.getKey(), e.getValue().toMillis() / 1000.0);
+                }
+                w.printf("  total          %6.1f s%n", r.took().toMillis() / 1000.0);
+            }
+            return ExitCode.OK.code();
+        }
+    }
+}

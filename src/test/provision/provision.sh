@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Provisions what the integration tests need, idempotently, before Failsafe runs them
+# (Maven's pre-integration-test phase runs this script; 'mvn -B verify' is the whole test command).
+#  1. the toolchain profiles, through rkmod's own 'deps --install' (host packages and debootstrap roots);
+#  2. the oracles the tests compare rkmod with: the kernel's sign-file (linux-kbuild-6.1), kmod's modinfo,
+#     openssl, GNU cpio, xz and zstd.
+# A second run does nothing. Usage: provision.sh RKMOD_JAR PROFILE...
+set -euo pipefail
+jar=$1
+shift
+export DEBIAN_FRONTEND=noninteractive
+
+if [ "$(id -u)" != 0 ]; then
+  echo "provision: the integration tests need root (debootstrap, chroot, apt-get); run 'mvn -B verify' as root," \
+       "or skip them with -DskipITs" >&2
+  exit 3
+fi
+
+oracles=(linux-kbuild-6.1 kmod openssl cpio xz-utils zstd)
+missing=()
+for p in "${oracles[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "provision: installing the test oracles: ${missing[*]}" >&2
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+args=()
+for p in "$@"; do args+=(--profile "$p"); done
+start=$(date +%s)
+java -jar "$jar" deps --install "${args[@]}"
+echo "provision: profiles $* ready in $(( $(date +%s) - start )) s" >&2
