@@ -17,12 +17,14 @@ import java.util.concurrent.Callable;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {
             "The whole story in one command: deps, a tiny Rust kernel (cached), a verified package moved to another",
-            "path, doctor, 'new rust_out_of_tree', build, and vmtest expecting the seed's three kernel log lines."
+            "path, doctor, 'new rust_out_of_tree', build, and vmtest expecting the seed's three kernel log lines.",
+            "--profile debian-sid tells the same story on Debian sid's own kernel: doctor names what its headers lack,",
+            "headers complete regenerates it, and the module loads on Debian's own vmlinuz."
         })
 final class DemoCommand implements Callable<Integer> {
     private final Session session;
 
-    @Option(names = "--profile", paramLabel = "6.1|6.12", defaultValue = "6.1", description = "Toolchain profile (default ${DEFAULT-VALUE}).")
+    @Option(names = "--profile", paramLabel = "6.1|6.12|debian-sid", defaultValue = "6.1", description = "Toolchain profile (default ${DEFAULT-VALUE}).")
     String profile;
 
     @Mixin
@@ -66,8 +68,8 @@ final class DemoCommand implements Callable<Integer> {
             w.println("+------------------------------------------------------------------------------");
             w.printf(Locale.ROOT, "| rkmod demo, profile %s: %s in %.1f s%n", p.id(), r.verdict().pass() ? "PASS" : "FAIL",
                     r.took().toMillis() / 1000.0);
-            w.println("| kernel   " + r.kernelTree());
             w.println("| rustc    " + r.rustc());
+            w.println("| " + (p.distro().isPresent() ? "headers  " : "kernel   ") + r.kernelTree());
             w.println("| package  " + r.packageDir() + " (built elsewhere, moved here)");
             w.println("| module   " + r.moduleKo());
             w.println("| verdict  " + (r.verdict().pass() ? "loaded and unloaded cleanly under " : "failed under ")

@@ -51,7 +51,7 @@ public final class DoctorWorkflow {
             return new Report(kdir, out, Optional.empty(), Optional.empty(), null);
         }
         out.add(Finding.info("tree.ok", "Linux " + tree.release() + ", " + tree.generation().id() + " module API generation",
-                "Detected from the crates in rust/ (" + String.join(", ", tree.crates()) + ")", null));
+                tree.crates().isEmpty() ? "Decided by the version: the tree has no Rust crates" : "Detected from the crates in rust/ (" + String.join(", ", tree.crates()) + ")", null));
         boolean distroHeaders = isUncompletedDistroHeaders(tree);
         if (!distroHeaders) {
             rustSet(tree, out);

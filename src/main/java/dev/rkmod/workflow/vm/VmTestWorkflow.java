@@ -4,6 +4,7 @@ import dev.rkmod.format.BzImage;
 import dev.rkmod.format.CpioNewc;
 import dev.rkmod.format.ElfFile;
 import dev.rkmod.format.FormatException;
+import dev.rkmod.format.HeadersManifest;
 import dev.rkmod.format.JunitXml;
 import dev.rkmod.format.Ktap;
 import dev.rkmod.format.ModInfo;
@@ -13,9 +14,11 @@ import dev.rkmod.infra.event.Stage;
 import dev.rkmod.infra.fs.FileOps;
 import dev.rkmod.infra.process.ProcessResult;
 import dev.rkmod.infra.process.ProcessSpec;
+import dev.rkmod.model.Distro;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
+import dev.rkmod.workflow.distro.DistroImages;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -77,8 +80,15 @@ public final class VmTestWorkflow {
         if (req.modules().isEmpty()) {
             throw new RkmodException(ExitCode.USAGE, "No module given", null, "Pass one or more MODULE.ko files");
         }
-        Path bz = req.kernel().orElseGet(() -> req.kdir().map(d -> d.resolve("arch/x86/boot/bzImage")).orElseThrow(() ->
+        Optional<HeadersManifest> distroKernel = req.kernel().isPresent() ? Optional.empty()
+                : req.kdir().flatMap(HeadersManifest::read).filter(h -> h.distro() != null);
+        Path bz = req.kernel().orElseGet(() -> req.kdir().map(d -> distroKernel.map(h -> new DistroImages(ctx).image(h))
+                .orElseGet(() -> d.resolve("arch/x86/boot/bzImage"))).orElseThrow(() ->
                 new RkmodException(ExitCode.USAGE, "No kernel given", null, "Pass --kernel BZIMAGE or --kdir KERNEL_BUILD_TREE")));
+        List<Pattern> noise = distroKernel.flatMap(h -> Distro.byId(h.distro())).map(Distro::bootNoise).orElse(List.of())
+                .stream().map(Pattern::compile).toList();
+        // a generic distro kernel with its many built-in drivers needs more memory than a tiny one
+        String memory = distroKernel.isPresent() || sizeOf(bz) > (12L << 20) ? "512" : "256";
         BzImage image = readKernel(bz);
         List<Loaded> loaded = new ArrayList<>();
         for (ModuleSpec m : req.modules()) {
@@ -112,7 +122,7 @@ public final class VmTestWorkflow {
             Path initrd = work.resolve("initrd.cpio");
             Files.write(initrd, initramfs(loaded, busybox, req.holdSeconds()));
             String accel = accel(req.kvm(), qemu, bz, busybox, work);
-            List<String> argv = new ArrayList<>(List.of(qemu.toString(), "-m", "256", "-smp", "1", "-nographic",
+            List<String> argv = new ArrayList<>(List.of(qemu.toString(), "-m", memory, "-smp", "1", "-nographic",
                     "-no-reboot", "-nodefaults", "-serial", "stdio", "-kernel", bz.toString(), "-initrd", initrd.toString(),
                     "-append", "console=ttyS0 panic=-1 loglevel=7"));
             argv.addAll(accel.equals("kvm") ? List.of("-enable-kvm", "-cpu", "host") : List.of("-accel", "tcg"));
@@ -122,13 +132,21 @@ public final class VmTestWorkflow {
                         .allowFailure().failureCode(ExitCode.CHECK_FAILED));
                 stage.ok();
             }
-            Verdict v = verdict(r, loaded, expect, accel, image.release(), Duration.ofNanos(System.nanoTime() - start));
+            Verdict v = verdict(r, loaded, expect, noise, accel, image.release(), Duration.ofNanos(System.nanoTime() - start));
             req.junit().ifPresent(j -> FileOps.writeAtomically(j, junit(v).getBytes(StandardCharsets.UTF_8)));
             return v;
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "vmtest could not prepare its VM", e.getMessage(), null, e);
         } finally {
             FileOps.deleteTree(work);
+        }
+    }
+
+    private static long sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
         }
     }
 
@@ -262,6 +280,15 @@ public final class VmTestWorkflow {
 
     static Verdict verdict(ProcessResult r, List<Loaded> loaded, List<String> expect, String accel, String release,
                            Duration took) {
+        return verdict(r, loaded, expect, List.of(), accel, release, took);
+    }
+
+    /**
+     * The verdict from the console. {@code noise} are a distro kernel's known boot messages that look like
+     * failures; they are ignored only before the first insmod, so a module can never hide behind them.
+     */
+    static Verdict verdict(ProcessResult r, List<Loaded> loaded, List<String> expect, List<Pattern> noise, String accel,
+                           String release, Duration took) {
         List<String> lines = new ArrayList<>();
         for (String raw : r.output()) {
             lines.add(raw.replace("\r", ""));
@@ -306,7 +333,14 @@ public final class VmTestWorkflow {
             }
         }
         List<String> stripped = lines.stream().map(l -> PRINTK.matcher(l).replaceFirst("")).toList();
+        boolean loading = false;
         for (String l : stripped) {
+            if (l.contains(MARK + " begin insmod")) {
+                loading = true;
+            }
+            if (!loading && noise.stream().anyMatch(p -> p.matcher(l).find())) {
+                continue;
+            }
             for (String bad : FAILURES) {
                 if (l.contains(bad) && !l.contains(MARK)) {
                     reasons.add("kernel log: " + l.strip());
