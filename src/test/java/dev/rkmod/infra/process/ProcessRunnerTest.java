@@ -74,7 +74,19 @@ class ProcessRunnerTest {
         assertThat(ex.paragraph()).contains("'hang' did not finish within 700 ms and was stopped");
         assertThat(elapsedMs).isLessThan(60_000);
         long child = Long.parseLong(Files.readString(pidFile).trim());
-        assertThat(alive(child)).as("grandchild sleep still alive").isFalse();
+        assertThat(goneWithin(child, 5_000)).as("grandchild sleep still alive 5 s after the kill").isTrue();
+    }
+
+    /** SIGKILL is asynchronous: on a loaded machine the process may need a moment to die. */
+    static boolean goneWithin(long pid, long millis) throws Exception {
+        long end = System.currentTimeMillis() + millis;
+        while (alive(pid)) {
+            if (System.currentTimeMillis() > end) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
     }
 
     @Test
