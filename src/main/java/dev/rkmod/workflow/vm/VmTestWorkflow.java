@@ -73,7 +73,7 @@ public final class VmTestWorkflow {
                           List<String> expected, List<Ktap.Result> ktap, Path consoleLog, String accel, String release,
                           Duration took) { }
 
-    private record Loaded(ModuleSpec spec, String name, String vermagic) { }
+    record Loaded(ModuleSpec spec, String name, String vermagic) { }
 
     public Verdict run(Request req) {
         long start = System.nanoTime();
