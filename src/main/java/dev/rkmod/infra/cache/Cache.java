@@ -146,7 +146,7 @@ public final class Cache {
         Files.createDirectories(finalDir.getParent());
         Path tmp = Files.createTempDirectory(tmpRoot, kind + "-" + key.shortHex() + "-");
         boolean published = false;
-        try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> quietDelete(tmp))) {
+        try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> FileOps.deleteQuietly(tmp))) {
             try {
                 builder.build(tmp);
             } catch (RkmodException e) {
@@ -177,7 +177,7 @@ public final class Cache {
             published = true;
         } finally {
             if (!published) {
-                quietDelete(tmp);
+                FileOps.deleteQuietly(tmp);
             }
         }
         return read(finalDir).orElseThrow(() -> new IllegalStateException("published entry unreadable: " + finalDir));
@@ -255,14 +255,6 @@ public final class Cache {
                     inputs == null ? Map.of() : inputs));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
-        }
-    }
-
-    private static void quietDelete(Path p) {
-        try {
-            FileOps.deleteTree(p);
-        } catch (RuntimeException ignored) {
-            // leave it; 'rkmod cache clear' removes stale temporary directories
         }
     }
 

@@ -56,6 +56,34 @@ public final class FileOps {
         }
     }
 
+    /** The SHA-256 of a file's content, in lower-case hex. */
+    public static String sha256(Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Deletes a file or a tree, ignoring what cannot be deleted (best effort, for cleanup paths). */
+    public static void deleteQuietly(Path p) {
+        try {
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                deleteTree(p);
+            } else {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // best effort: 'rkmod cache clear' removes stale temporary directories
+        }
+    }
+
     /** Renames within one file system; fails rather than copying. */
     public static void moveAtomically(Path from, Path to) throws IOException {
         try {

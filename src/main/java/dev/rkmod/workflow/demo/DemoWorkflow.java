@@ -101,17 +101,7 @@ public final class DemoWorkflow {
         steps.add(step("doctor", "the kernel's rustc is " + doctor.rustcVersion() + "; found: "
                 + doctor.match().get().description(), t));
 
-        t = System.nanoTime();
-        Path moduleDir = home.resolve(MODULE);
-        new NewWorkflow().create(MODULE, Optional.of(moved), Optional.empty(), moduleDir, DESCRIPTION,
-                "Rust for Linux Contributors", true);
-        steps.add(step("new", moduleDir + " (" + doctor.tree().orElseThrow().generation().id() + " module API)", t));
-
-        t = System.nanoTime();
-        BuildWorkflow.Result built = new BuildWorkflow(ctx).build(moduleDir, moved, Optional.empty(),
-                Runtime.getRuntime().availableProcessors(), Duration.ofMinutes(20), false);
-        Path ko = built.modules().get(0).ko();
-        steps.add(step("build", ko + " with " + built.rustcCandidate(), t));
+        Path ko = newAndBuild(home, moved, doctor, steps);
 
         t = System.nanoTime();
         VmTestWorkflow.Verdict verdict = new VmTestWorkflow(ctx).run(new VmTestWorkflow.Request(
@@ -193,17 +183,7 @@ public final class DemoWorkflow {
         steps.add(step("doctor", "after: no errors; the kernel's rustc is " + doctor.rustcVersion() + "; found: "
                 + doctor.match().get().description(), t));
 
-        t = System.nanoTime();
-        Path moduleDir = home.resolve(MODULE);
-        new NewWorkflow().create(MODULE, Optional.of(moved), Optional.empty(), moduleDir, DESCRIPTION,
-                "Rust for Linux Contributors", true);
-        steps.add(step("new", moduleDir + " (" + doctor.tree().orElseThrow().generation().id() + " module API)", t));
-
-        t = System.nanoTime();
-        BuildWorkflow.Result built = new BuildWorkflow(ctx).build(moduleDir, moved, Optional.empty(),
-                Runtime.getRuntime().availableProcessors(), Duration.ofMinutes(20), false);
-        Path ko = built.modules().get(0).ko();
-        steps.add(step("build", ko + " with " + built.rustcCandidate() + (built.llvm() ? ", LLVM=1" : ", gcc"), t));
+        Path ko = newAndBuild(home, moved, doctor, steps);
 
         t = System.nanoTime();
         VmTestWorkflow.Verdict verdict = new VmTestWorkflow(ctx).run(new VmTestWorkflow.Request(
@@ -213,6 +193,22 @@ public final class DemoWorkflow {
                 + verdict.accel().toUpperCase(), t));
         return new Result(profile, steps, k.headersDir(), moved, ko, doctor.rustcVersion(), doctor.findings(), verdict,
                 Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** 'new rust_out_of_tree' in the package's module syntax, then its build; returns the .ko. */
+    private Path newAndBuild(Path home, Path pkg, DoctorWorkflow.Report doctor, List<Step> steps) {
+        long t = System.nanoTime();
+        Path moduleDir = home.resolve(MODULE);
+        new NewWorkflow().create(MODULE, Optional.of(pkg), Optional.empty(), moduleDir, DESCRIPTION,
+                "Rust for Linux Contributors", true);
+        steps.add(step("new", moduleDir + " (" + doctor.tree().orElseThrow().generation().id() + " module API)", t));
+
+        t = System.nanoTime();
+        BuildWorkflow.Result built = new BuildWorkflow(ctx).build(moduleDir, pkg, Optional.empty(),
+                Runtime.getRuntime().availableProcessors(), Duration.ofMinutes(20), false);
+        Path ko = built.modules().get(0).ko();
+        steps.add(step("build", ko + " with " + built.rustcCandidate() + (built.llvm() ? ", LLVM=1" : ", gcc"), t));
+        return ko;
     }
 
     private DoctorWorkflow.Report doctorClean(Path pkg) {

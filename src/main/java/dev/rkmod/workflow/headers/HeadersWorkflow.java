@@ -32,7 +32,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -346,7 +345,7 @@ public final class HeadersWorkflow {
         }
         Map<String, String> identity = new LinkedHashMap<>();
         for (String f : IDENTITY) {
-            identity.put(f, sha256(tree.resolve(f)));
+            identity.put(f, hashOrMissing(tree.resolve(f)));
         }
         Map<String, byte[]> identityBytes = new LinkedHashMap<>();
         for (String f : List.of(".config", "include/generated/rustc_cfg")) {
@@ -396,7 +395,7 @@ public final class HeadersWorkflow {
         try (Stage stage = Stage.start(ctx.events(), "check", "identity files and symbol hashes")) {
             List<String> changed = new ArrayList<>();
             for (Map.Entry<String, String> e : identity.entrySet()) {
-                if (!e.getValue().equals(sha256(tree.resolve(e.getKey())))) {
+                if (!e.getValue().equals(hashOrMissing(tree.resolve(e.getKey())))) {
                     changed.add(e.getKey());
                 }
             }
@@ -520,14 +519,14 @@ public final class HeadersWorkflow {
         Path parent = out.getParent();
         Files.createDirectories(parent);
         Path tmp = parent.resolve("." + out.getFileName() + ".rkmod-tmp-" + ProcessHandle.current().pid());
-        try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> quietDelete(tmp))) {
-            quietDelete(tmp);
+        try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> FileOps.deleteQuietly(tmp))) {
+            FileOps.deleteQuietly(tmp);
             // hard links when DEST is on the cache's file system (instant; a package is read, never written in
             // place, by module builds), else a copy
             ProcessResult linked = ctx.runner().run(ProcessSpec.of("cp", "-al", cached.toString(), tmp.toString())
                     .label("cp").timeout(Duration.ofMinutes(10)).quiet().noLog().allowFailure());
             if (!linked.ok()) {
-                quietDelete(tmp);
+                FileOps.deleteQuietly(tmp);
                 ctx.runner().run(ProcessSpec.of("cp", "-a", "--reflink=auto", cached.toString(), tmp.toString()).label("cp")
                         .timeout(Duration.ofMinutes(10)).quiet().noLog().failureCode(ExitCode.ENVIRONMENT));
             }
@@ -538,12 +537,12 @@ public final class HeadersWorkflow {
                 Path old = parent.resolve("." + out.getFileName() + ".rkmod-old-" + ProcessHandle.current().pid());
                 FileOps.moveAtomically(out, old);
                 FileOps.moveAtomically(tmp, out);
-                quietDelete(old);
+                FileOps.deleteQuietly(old);
             } else {
                 FileOps.moveAtomically(tmp, out);
             }
         } finally {
-            quietDelete(tmp);
+            FileOps.deleteQuietly(tmp);
         }
     }
 
@@ -555,16 +554,8 @@ public final class HeadersWorkflow {
         return HeadersManifest.read(entryDir).orElse(null);
     }
 
-    private static void quietDelete(Path p) {
-        try {
-            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                FileOps.deleteTree(p);
-            } else {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // best effort
-        }
+    private static String hashOrMissing(Path p) throws IOException {
+        return Files.isRegularFile(p) ? FileOps.sha256(p) : "missing";
     }
 
     private static Path realPath(Path p) {
@@ -579,7 +570,7 @@ public final class HeadersWorkflow {
         StringBuilder sb = new StringBuilder();
         for (String f : List.of(".config", "Module.symvers", "include/config/kernel.release")) {
             try {
-                sb.append(f).append('=').append(sha256(kdir.resolve(f))).append(';');
+                sb.append(f).append('=').append(hashOrMissing(kdir.resolve(f))).append(';');
             } catch (IOException e) {
                 sb.append(f).append("=missing;");
             }
@@ -596,20 +587,4 @@ public final class HeadersWorkflow {
         }
     }
 
-    static String sha256(Path p) throws IOException {
-        if (!Files.isRegularFile(p)) {
-            return "missing";
-        }
-        try (var in = Files.newInputStream(p)) {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

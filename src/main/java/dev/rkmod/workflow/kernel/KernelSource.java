@@ -11,7 +11,6 @@ import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -115,18 +114,10 @@ public record KernelSource(Path dir, String version, String identity, Path origi
     }
 
     static String sha256(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 20];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
+        try {
+            return dev.rkmod.infra.fs.FileOps.sha256(file);
         } catch (IOException e) {
             throw new RkmodException(ExitCode.USAGE, "Cannot read " + file, e.getMessage(), "Check the path and permissions", e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -17,7 +17,6 @@ import dev.rkmod.workflow.toolchain.RustcFinder;
 import dev.rkmod.workflow.toolchain.Toolchain;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -25,11 +24,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -88,8 +84,8 @@ public final class PackageWorkflow {
         Path staging = ctx.cache().scratch("package");
         Path tmpOut = parent.resolve("." + out.getFileName() + ".rkmod-tmp-" + ProcessHandle.current().pid());
         try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> {
-            quietDelete(staging);
-            quietDelete(tmpOut);
+            FileOps.deleteQuietly(staging);
+            FileOps.deleteQuietly(tmpOut);
         })) {
             Path stageTree = req.format() == PackageRequest.Format.DIR ? tmpOut : staging.resolve("tree");
             PackageManifest manifest = stage(tree, files, stageTree, rustc, arch);
@@ -106,8 +102,8 @@ public final class PackageWorkflow {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Packaging " + tree.dir() + " failed",
                     e.getClass().getSimpleName() + ": " + e.getMessage(), "Check free space and permissions", e);
         } finally {
-            quietDelete(staging);
-            quietDelete(tmpOut);
+            FileOps.deleteQuietly(staging);
+            FileOps.deleteQuietly(tmpOut);
         }
     }
 
@@ -138,11 +134,11 @@ public final class PackageWorkflow {
         for (String rel : files) {
             Path p = dest.resolve(rel);
             if (!Files.isSymbolicLink(p)) {
-                entries.add(new PackageManifest.Entry(rel, Files.size(p), sha256(p)));
+                entries.add(new PackageManifest.Entry(rel, Files.size(p), FileOps.sha256(p)));
             }
         }
         entries.add(new PackageManifest.Entry("rust-toolchain", Files.size(dest.resolve("rust-toolchain")),
-                sha256(dest.resolve("rust-toolchain"))));
+                FileOps.sha256(dest.resolve("rust-toolchain"))));
         entries.sort((a, b) -> a.path().compareTo(b.path()));
         Optional<TargetSpec> spec = tree.targetSpec();
         String root = KernelManifest.read(tree.dir()).map(KernelManifest::toolchainRoot)
@@ -283,29 +279,4 @@ public final class PackageWorkflow {
         return Files.size(p);
     }
 
-    static String sha256(Path p) throws IOException {
-        try (InputStream in = Files.newInputStream(p)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void quietDelete(Path p) {
-        try {
-            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                FileOps.deleteTree(p);
-            } else {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // best effort
-        }
-    }
 }
