@@ -54,6 +54,48 @@ class CliTest {
     }
 
     @Test
+    void headersCompleteRefusesBadInputsWithOneParagraphEach() throws Exception {
+        CliRun unknown = CliRun.run(host(0), "headers", "complete", "--distro", "fedora-40", "--out", fs.resolve("o").toString());
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("Unknown distro 'fedora-40'. Known distros: debian-sid.").doesNotContain("\tat ");
+
+        CliRun both = CliRun.run(host(0), "headers", "complete", "--distro", "debian-sid", "--kdir", fs.toString(),
+                "--out", fs.resolve("o").toString());
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("--kdir and --distro cannot be used together");
+
+        CliRun deb = CliRun.run(host(0), "headers", "complete", "--distro", "debian-sid", "--format", "deb",
+                "--out", fs.resolve("o").toString());
+        assertThat(deb.exit()).isEqualTo(2);
+        assertThat(deb.err()).contains("--format deb is not available yet").contains("Use --format dir or tar.zst");
+
+        // the default input is the running kernel's headers: absent in this fake root
+        Files.createDirectories(fs.resolve("proc/sys/kernel"));
+        Files.writeString(fs.resolve("proc/sys/kernel/osrelease"), "7.2.13+deb14-amd64\n");
+        CliRun none = CliRun.run(host(0), "headers", "complete", "--out", fs.resolve("o").toString());
+        assertThat(none.exit()).isEqualTo(2);
+        assertThat(none.err()).contains(fs.resolve("lib/modules/7.2.13+deb14-amd64/build") + " does not exist")
+                .contains("apt-get install linux-headers-$(uname -r)");
+
+        // without the sid root there is nothing to complete from
+        CliRun noRoot = CliRun.run(host(0), "headers", "complete", "--distro", "debian-sid", "--out", fs.resolve("o").toString());
+        assertThat(noRoot.exit()).isEqualTo(3);
+        assertThat(noRoot.err()).contains("The Debian sid root has not been made")
+                .contains("rkmod deps --install --profile debian-sid");
+
+        // headers of a kernel without Rust: exit 1 with the reason
+        Path hdr = Files.createDirectories(fs.resolve("hdr/include/config"));
+        Files.writeString(fs.resolve("hdr/.config"), "CONFIG_MODULES=y\n# CONFIG_RUST is not set\n");
+        Files.writeString(hdr.resolve("kernel.release"), "6.1.0-57-amd64\n");
+        CliRun noRust = CliRun.run(host(0), "headers", "complete", "--kdir", fs.resolve("hdr").toString(),
+                "--out", fs.resolve("o").toString());
+        assertThat(noRust.exit()).isEqualTo(1);
+        assertThat(noRust.err()).contains("was built without Rust support (CONFIG_RUST is not set)")
+                .contains("No Rust module can load on this kernel");
+        assertThat(fs.resolve("o")).doesNotExist();
+    }
+
+    @Test
     void versionIsPrinted() {
         CliRun r = CliRun.run(host(1000), "--version");
         assertThat(r.exit()).isZero();
