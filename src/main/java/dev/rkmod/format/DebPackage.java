@@ -271,7 +271,8 @@ public final class DebPackage {
      * untouched unless this returns true.
      *
      * <p>If the entry is a symbolic or hard link, it is followed once, within the package, by a second
-     * pass over {@code data.tar}; a link to a link is not followed further.
+     * pass over {@code data.tar}; a link to a link is not followed further. A symbolic link's target is
+     * resolved against the link's directory, taking each component literally.
      *
      * @param pathInPackage the file's path in the package, with or without a leading "/" or "./"
      * @param maxBytes      the largest file accepted
@@ -411,7 +412,10 @@ public final class DebPackage {
             } catch (DestinationFailure e) {
                 throw e.getCause();
             } catch (IOException | RuntimeException e) {
-                rethrowIoFailure(e);
+                IOException failure = ioFailure(e);
+                if (failure != null) {
+                    throw failure;
+                }
                 FormatException.Reason reason = e instanceof EOFException ? FormatException.Reason.TRUNCATED
                         : e instanceof MemoryLimitException || e instanceof UnsupportedOptionsException
                         ? FormatException.Reason.UNSUPPORTED : FormatException.Reason.CORRUPT;
@@ -433,7 +437,7 @@ public final class DebPackage {
                     "It does not start with the ar archive signature '!<arch>'", "Pass a .deb file");
         }
         // the signature is checked; the ar reader reads it again from the start
-        ArArchiveInputStream ar = new ArArchiveInputStream(new Meter.Replay(magic, file));
+        ArArchiveInputStream ar = new ArArchiveInputStream(new Replay(magic, file));
         Member m = nextMember(deb, size, file, ar, null);
         if (m == null || !m.name().equals("debian-binary")) {
             throw corrupt(deb, m == null ? "it has no members" : "its first member is '" + m.name() + "', not debian-binary");
@@ -489,7 +493,9 @@ public final class DebPackage {
         try {
             e = ar.getNextEntry();
         } catch (IOException | RuntimeException ex) {
-            rethrowIoFailure(ex);
+            if (ioFailure(ex) != null) {
+                throw ex;
+            }
             if (file.count >= size) {
                 throw truncated(deb, "it ends within an ar member header");
             }
@@ -583,7 +589,7 @@ public final class DebPackage {
     private static String entryPath(Path deb, String name) {
         for (String part : name.split("/")) {
             if (part.equals("..")) {
-                throw corrupt(deb, "its data has an unsafe entry name '" + name + "' (a '..' component)");
+                throw corrupt(deb, "it has a tar entry with an unsafe name '" + name + "' (a '..' component)");
             }
         }
         return normalise(name);
@@ -683,43 +689,43 @@ public final class DebPackage {
         public boolean markSupported() {
             return false;
         }
+    }
 
-        /** The ar signature, already read, followed by the rest of the file. */
-        static final class Replay extends InputStream {
-            private final byte[] head;
-            private final InputStream rest;
-            private int pos;
+    /** The ar signature, already read, followed by the rest of the file. */
+    private static final class Replay extends InputStream {
+        private final byte[] head;
+        private final InputStream rest;
+        private int pos;
 
-            Replay(byte[] head, InputStream rest) {
-                this.head = head;
-                this.rest = rest;
+        Replay(byte[] head, InputStream rest) {
+            this.head = head;
+            this.rest = rest;
+        }
+
+        @Override
+        public int read() throws IOException {
+            return pos < head.length ? head[pos++] & 0xFF : rest.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (pos < head.length && len > 0) {
+                int n = Math.min(len, head.length - pos);
+                System.arraycopy(head, pos, b, off, n);
+                pos += n;
+                return n;
             }
+            return rest.read(b, off, len);
+        }
 
-            @Override
-            public int read() throws IOException {
-                return pos < head.length ? head[pos++] & 0xFF : rest.read();
+        @Override
+        public long skip(long n) throws IOException {
+            if (pos < head.length && n > 0) {
+                int s = (int) Math.min(n, head.length - pos);
+                pos += s;
+                return s;
             }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                if (pos < head.length && len > 0) {
-                    int n = Math.min(len, head.length - pos);
-                    System.arraycopy(head, pos, b, off, n);
-                    pos += n;
-                    return n;
-                }
-                return rest.read(b, off, len);
-            }
-
-            @Override
-            public long skip(long n) throws IOException {
-                if (pos < head.length && n > 0) {
-                    int s = (int) Math.min(n, head.length - pos);
-                    pos += s;
-                    return s;
-                }
-                return rest.skip(n);
-            }
+            return rest.skip(n);
         }
     }
 
@@ -799,15 +805,17 @@ public final class DebPackage {
         }
     }
 
-    private static void rethrowIoFailure(Throwable e) throws IOException {
+    /** The I/O error, of the package file or the destination, behind {@code e}; null for a format error. */
+    private static IOException ioFailure(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof FileFailure f) {
-                throw (IOException) f.getCause();
+                return (IOException) f.getCause();
             }
             if (t instanceof DestinationFailure d) {
-                throw d.getCause();
+                return d.getCause();
             }
         }
+        return null;
     }
 
     private static long roundUp512(long n) {
