@@ -62,7 +62,7 @@ public final class DistroImages {
                 Path deb = firstDeb(download);
                 if (r.ok() && deb != null) {
                     for (String path : h.imagePaths()) {
-                        if (DebPackage.extractDataFile(deb, path, dir.resolve("vmlinuz"))) {
+                        if (extract(deb, path, dir.resolve("vmlinuz"))) {
                             Files.delete(deb);
                             Files.writeString(dir.resolve("origin"), pkg + " " + h.headersVersion() + " " + path + "\n");
                             stage.ok();
@@ -82,6 +82,16 @@ public final class DistroImages {
                         + " (the archive keeps only current kernels)",
                 "Pass the image with --kernel (for the running kernel: /boot/vmlinuz-$(uname -r)), or complete the archive's"
                         + " current kernel");
+    }
+
+    /** One path out of the package; a link that leaves the package is not followed (the next path is tried). */
+    private boolean extract(Path deb, String path, Path dest) throws IOException {
+        try {
+            return DebPackage.extractDataFile(deb, path, dest);
+        } catch (dev.rkmod.format.FormatException e) {
+            ctx.events().debug(deb.getFileName() + ": " + path + ": " + e.what());
+            return false;
+        }
     }
 
     private static Path firstDeb(Path dir) throws IOException {
