@@ -47,8 +47,8 @@ t1=$(ms)
 hit_ms=$((t1 - t0))
 
 # --- the Rust set it adds ----------------------------------------------------------------------------
-(cd "$work/pkg" && ls rust/*.rmeta rust/*.so scripts/target.json rust/helpers/*.bc 2>/dev/null) >"$work/rustset"
-set_bytes=$(cd "$work/pkg" && cat "$work/rustset" | xargs stat -c %s | paste -sd+ | bc)
+(cd "$work/pkg" && ls rust/*.rmeta rust/*.so scripts/target.json rust/helpers/*.bc 2>/dev/null || true) >"$work/rustset"
+set_bytes=$(cd "$work/pkg" && xargs stat -c %s <"$work/rustset" | awk "{s+=\$1} END {print s}")
 set_zst=$(cd "$work/pkg" && tar -cf - -T "$work/rustset" | zstd -q -12 -T0 | wc -c)
 set_files=$(wc -l <"$work/rustset")
 
