@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Provisions what the integration tests need, idempotently, before Failsafe runs them
-# (Maven's pre-integration-test phase runs this script; 'mvn -B verify' is the whole test command).
-#  1. the toolchain profiles, through rkmod's own 'deps --install' (host packages and debootstrap roots);
-#  2. the oracles the tests compare rkmod with: the kernel's sign-file (linux-kbuild-6.1), kmod's modinfo,
-#     openssl, GNU cpio, xz and zstd.
-# A second run does nothing. Usage: provision.sh RKMOD_JAR PROFILE...
+# Provisions what the tests need, idempotently ('mvn -B verify' is the whole test command; Maven runs this
+# before the unit tests with profile 6.1, whose Debian rustc and tools make the unit tests' fixtures, and again
+# before the integration tests with every profile they use):
+#  1. the oracles the tests compare rkmod with: the kernel's sign-file (linux-kbuild-6.1), kmod's modinfo,
+#     openssl, GNU cpio, xz and zstd;
+#  2. the toolchain profiles, through rkmod's own 'deps --install' (host packages and debootstrap roots).
+# A second run does nothing. Usage: provision.sh CLASSPATH PROFILE...  (CLASSPATH: rkmod's classes and libraries)
 set -euo pipefail
-jar=$1
+classpath=$1
 shift
 export DEBIAN_FRONTEND=noninteractive
 
@@ -30,5 +31,5 @@ fi
 args=()
 for p in "$@"; do args+=(--profile "$p"); done
 start=$(date +%s)
-java -jar "$jar" deps --install "${args[@]}"
+java -cp "$classpath" dev.rkmod.cli.Main deps --install -q "${args[@]}"
 echo "provision: profiles $* ready in $(( $(date +%s) - start )) s" >&2
