@@ -11,18 +11,17 @@ classpath=$1
 shift
 export DEBIAN_FRONTEND=noninteractive
 
-if [ "$(id -u)" != 0 ]; then
-  echo "provision: the integration tests need root (debootstrap, chroot, apt-get); run 'mvn -B verify' as root," \
-       "or skip them with -DskipITs" >&2
-  exit 3
-fi
-
 oracles=(linux-kbuild-6.1 kmod openssl cpio xz-utils zstd)
 missing=()
 for p in "${oracles[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "provision: the tests need ${missing[*]}, and installing them needs root: run 'mvn -B verify' as root" \
+         "(the integration tests need root anyway: debootstrap, chroot), or skip the integration tests with -DskipITs" >&2
+    exit 3
+  fi
   echo "provision: installing the test oracles: ${missing[*]}" >&2
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
