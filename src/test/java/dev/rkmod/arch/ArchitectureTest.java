@@ -44,5 +44,11 @@ class ArchitectureTest {
 
         EvaluationResult pure = LayerRules.formatsArePure("fixtures.arch.bad").evaluate(bad);
         assertThat(pure.hasViolation()).isTrue();
+
+        EvaluationResult cycles = LayerRules.workflowsFreeOfCycles("fixtures.arch.bad").evaluate(bad);
+        assertThat(cycles.hasViolation()).isTrue();
+        assertThat(cycles.getFailureReport().getDetails())
+                .anySatisfy(d -> assertThat(d).contains("Cycle detected").contains("kernel").contains("pack"))
+                .noneSatisfy(d -> assertThat(d).contains("PrintingWorkflow"));
     }
 }

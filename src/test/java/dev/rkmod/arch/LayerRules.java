@@ -13,7 +13,8 @@ final class LayerRules {
     }
 
     static List<ArchRule> all(String base) {
-        return List.of(layers(base), onlyCliPrints(base), oneProcessRunner(base), formatsArePure(base));
+        return List.of(layers(base), onlyCliPrints(base), oneProcessRunner(base), formatsArePure(base),
+                workflowsFreeOfCycles(base));
     }
 
     /** cli → workflow → (infra, format) → model; nothing reaches back up. */
@@ -48,6 +49,13 @@ final class LayerRules {
                 .orShould().callMethod(Runtime.class, "exec", String.class)
                 .orShould().callMethod(Runtime.class, "exec", String[].class)
                 .as("only infra.process starts programs");
+    }
+
+    /** Facts flow one way: no workflow package depends, directly or not, on one that depends on it. */
+    static ArchRule workflowsFreeOfCycles(String base) {
+        return com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices()
+                .matching(base + ".workflow.(*)..").should().beFreeOfCycles()
+                .as("the workflow packages are free of cycles");
     }
 
     /** Readers of on-disk formats depend on nothing else of rkmod's but the model. */

@@ -11,7 +11,7 @@ import dev.rkmod.model.Finding;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.doctor.DoctorWorkflow;
-import dev.rkmod.workflow.pack.KernelTree;
+import dev.rkmod.workflow.tree.KernelTree;
 import dev.rkmod.workflow.toolchain.RustcFinder;
 import dev.rkmod.workflow.toolchain.Toolchain;
 

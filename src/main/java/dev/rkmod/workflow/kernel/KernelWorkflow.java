@@ -13,7 +13,7 @@ import dev.rkmod.model.KernelGeneration;
 import dev.rkmod.model.Profile;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
-import dev.rkmod.workflow.pack.KernelTree;
+import dev.rkmod.workflow.tree.KernelTree;
 import dev.rkmod.workflow.toolchain.Toolchain;
 import dev.rkmod.workflow.toolchain.ToolchainResolver;
 
@@ -276,14 +276,7 @@ public final class KernelWorkflow {
                 id.rustc(), id.bindgen(), id.clang(), id.lld(), id.llvm(), took.toSeconds(), objects,
                 "arch/x86/boot/bzImage", Instant.now().toString());
         FileOps.writeAtomically(dir.resolve(KernelManifest.FILE), m.toJson().getBytes(StandardCharsets.UTF_8));
-        FileOps.writeAtomically(dir.resolve("rust-toolchain"), rustToolchainFile(id.rustc()).getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** A rustup-style rust-toolchain file pinning the exact release, with the full version string as a comment. */
-    public static String rustToolchainFile(String rustcVersion) {
-        String[] p = rustcVersion.split(" ");
-        String release = p.length > 1 ? p[1] : rustcVersion;
-        return "# " + rustcVersion + "\n[toolchain]\nchannel = \"" + release + "\"\n";
+        FileOps.writeAtomically(dir.resolve("rust-toolchain"), dev.rkmod.format.RustToolchainFile.format(id.rustc()).getBytes(StandardCharsets.UTF_8));
     }
 
     /** Cached kernels, newest first. */

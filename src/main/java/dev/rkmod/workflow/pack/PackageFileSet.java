@@ -1,5 +1,6 @@
 package dev.rkmod.workflow.pack;
 
+import dev.rkmod.workflow.tree.KernelTree;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.KernelGeneration;
 import dev.rkmod.model.RkmodException;

@@ -1,5 +1,6 @@
 package dev.rkmod.workflow.pack;
 
+import dev.rkmod.workflow.tree.KernelTree;
 import dev.rkmod.format.KernelManifest;
 import dev.rkmod.format.PackageManifest;
 import dev.rkmod.format.TarArchive;
@@ -12,7 +13,6 @@ import dev.rkmod.infra.process.ProcessSpec;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
-import dev.rkmod.workflow.kernel.KernelWorkflow;
 import dev.rkmod.workflow.toolchain.RustcFinder;
 import dev.rkmod.workflow.toolchain.Toolchain;
 
@@ -129,7 +129,7 @@ public final class PackageWorkflow {
             stage.ok();
         }
         stripProcMacros(dest);
-        String rustToolchain = KernelWorkflow.rustToolchainFile(rustc);
+        String rustToolchain = dev.rkmod.format.RustToolchainFile.format(rustc);
         Files.writeString(dest.resolve("rust-toolchain"), rustToolchain, StandardCharsets.UTF_8);
         for (String rel : files) {
             Path p = dest.resolve(rel);

@@ -1,5 +1,6 @@
 package dev.rkmod.workflow.pack;
 
+import dev.rkmod.workflow.tree.KernelTree;
 import dev.rkmod.infra.event.Stage;
 import dev.rkmod.infra.process.ProcessFailedException;
 import dev.rkmod.infra.process.ProcessSpec;

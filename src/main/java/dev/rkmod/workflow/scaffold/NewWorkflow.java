@@ -5,7 +5,7 @@ import dev.rkmod.infra.fs.FileOps;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.KernelGeneration;
 import dev.rkmod.model.RkmodException;
-import dev.rkmod.workflow.pack.KernelTree;
+import dev.rkmod.workflow.tree.KernelTree;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

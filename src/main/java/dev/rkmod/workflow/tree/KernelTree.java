@@ -1,4 +1,4 @@
-package dev.rkmod.workflow.pack;
+package dev.rkmod.workflow.tree;
 
 import dev.rkmod.format.FormatException;
 import dev.rkmod.format.KconfigDependencies;
