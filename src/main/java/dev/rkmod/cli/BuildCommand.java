@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "build", mixinStandardHelpOptions = true,
+        header = "Build an out-of-tree module against a kernel tree or package with the kernel's exact rustc.",
         description = {
             "Build an out-of-tree module with make -C KDIR M=DIR, after doctor's checks, with the rustc whose",
             "--version equals the kernel's (on the host or in rkmod's Debian root) and LLVM=1 for clang-built",

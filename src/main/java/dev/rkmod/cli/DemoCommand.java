@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "Tell the whole story in one command, from a kernel to a module loaded in a VM.",
         description = {
             "The whole story in one command: deps, a tiny Rust kernel (cached), a verified package moved to another",
             "path, doctor, 'new rust_out_of_tree', build, and vmtest expecting the seed's three kernel log lines.",

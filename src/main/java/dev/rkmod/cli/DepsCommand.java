@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
         description = {
             "List the Debian packages a toolchain profile needs, and which are missing.",
             "Profile 6.1 uses the host's bookworm packages; profile 6.12 also needs a Debian trixie root made",
-            "by debootstrap and kept in the cache. Exit code 3 when something is missing."
+            "by debootstrap and kept in the cache; profile debian-sid a Debian sid root with the current sid kernel's",
+            "headers and source and its exact rustc, bindgen and gcc. Exit code 3 when something is missing."
         },
         mixinStandardHelpOptions = true)
 final class DepsCommand implements Callable<Integer> {

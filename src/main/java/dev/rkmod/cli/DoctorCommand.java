@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "doctor", mixinStandardHelpOptions = true,
+        header = "Predict why a Rust module will not build against a kernel tree, and say how to fix it.",
         description = {
             "Predict why an out-of-tree Rust module will not build against KDIR, before compiling: the tree and its",
             "Rust set, the exact rustc (rmeta headers, CONFIG_RUSTC_VERSION_TEXT, the candidates on this machine), the",

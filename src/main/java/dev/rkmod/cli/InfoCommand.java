@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
+        header = "Show what kernel modules contain, like modinfo, with extra checks against a kernel tree.",
         description = {
             "Show what modules are, in modinfo's order and style, with __versions, the extended modversions sections,",
             "the build-id and the signature. Reads .ko.xz/.ko.zst/.ko.gz. With --kdir, check vermagic and that every",

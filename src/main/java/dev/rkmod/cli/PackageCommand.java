@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "package", mixinStandardHelpOptions = true,
+        header = "Make a relocatable, verified Rust-ready build tree from a built kernel.",
         description = {
             "Make a relocatable, Rust-ready external-module build tree from a built kernel: the C set, the Rust set",
             "(rust/*.rmeta, stripped rust/*.so, the target spec), rust-toolchain and rkmod-package.json. By default",

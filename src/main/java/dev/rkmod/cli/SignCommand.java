@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "sign", mixinStandardHelpOptions = true,
+        header = "Sign modules in-process, byte-identical to the kernel's sign-file.",
         description = {
             "Sign modules in-process, byte-identical to the kernel's scripts/sign-file: a detached CMS signature",
             "(no certificates, no signed attributes, rsaEncryption) plus the trailer. In place and atomic; .ko.xz,",

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
+        header = "Check module signatures against a certificate.",
         description = "Check module signatures against a certificate: valid, or why not (no signature, another key, a"
                 + " modified module, an unparsable trailer). Exit 1 if any module fails.")
 final class VerifyCommand implements Callable<Integer> {

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "vmtest", mixinStandardHelpOptions = true,
+        header = "Load modules in a throwaway QEMU VM and give a verdict from the kernel log.",
         description = {
             "Boot the kernel in a throwaway QEMU VM (TCG by default; KVM only when a probe shows it works), insmod",
             "the modules in order and rmmod them in reverse, and give a verdict: every step exited 0, every expected",

@@ -51,6 +51,23 @@ class CliTest {
         CliRun r = CliRun.run(host(1000), "--help");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("deps", "cache", "Exit codes:", "3  environment or toolchain missing");
+        // each command is listed by a summary that is one complete sentence (picocli wraps it over lines)
+        String commands = r.out().substring(r.out().indexOf("Commands:"), r.out().indexOf("Exit codes:"));
+        java.util.Map<String, String> summaries = new java.util.LinkedHashMap<>();
+        String current = null;
+        for (String line : commands.split("\n")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^  ([a-z]+)\\s+(\\S.*)$").matcher(line);
+            if (m.matches()) {
+                current = m.group(1);
+                summaries.put(current, m.group(2).strip());
+            } else if (current != null && line.startsWith("    ")) {
+                summaries.put(current, summaries.get(current) + " " + line.strip());
+            }
+        }
+        assertThat(summaries).containsKeys("deps", "kernel", "package", "headers", "doctor", "new", "build", "vmtest",
+                "demo", "info", "sign", "verify", "cache");
+        summaries.forEach((cmd, text) -> assertThat(text).as("summary of " + cmd).endsWith(".")
+                .satisfies(t -> assertThat(t.indexOf(". ")).as("one sentence: " + t).isEqualTo(-1)));
     }
 
     @Test
