@@ -66,7 +66,7 @@ final class BuildCommand implements Callable<Integer> {
             }
         }
         if (k == null) {
-            k = DoctorCommand.defaultKdir();
+            k = session.host().runningKernelBuildDir();
         }
         int j = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
         if (j < 1 || timeout < 1) {

@@ -9,9 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -40,18 +38,9 @@ final class DoctorCommand implements Callable<Integer> {
         this.session = session;
     }
 
-    static Path defaultKdir() {
-        try {
-            String release = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
-            return Path.of("/lib/modules", release, "build");
-        } catch (IOException e) {
-            return Path.of("/lib/modules/unknown/build");
-        }
-    }
-
     @Override
     public Integer call() {
-        Path dir = kdir != null ? kdir : defaultKdir();
+        Path dir = kdir != null ? kdir : session.host().runningKernelBuildDir();
         DoctorWorkflow.Report r = new DoctorWorkflow(session.context(output)).run(dir, Optional.ofNullable(rustc));
         if (output.json()) {
             JsonObject o = new JsonObject();
