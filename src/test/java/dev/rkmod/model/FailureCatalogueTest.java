@@ -43,6 +43,8 @@ class FailureCatalogueTest {
         SAMPLES.put("load.modversions", "[    1.2] hello: disagrees about version of symbol module_layout");
         SAMPLES.put("load.unknown-symbol", "[    1.2] hello: Unknown symbol _RNvNtCs1_kernel5print11call_printk (err -2)");
         SAMPLES.put("load.invalid-format", "insmod: can't insert 'hello.ko': Invalid module format");
+        // captured: VmtestIT's module that panics in init, on the tiny 6.1 kernel
+        SAMPLES.put("load.crash", "[    0.491061] kernel BUG at rust/helpers.c:26!");
     }
 
     static Stream<String> ids() {

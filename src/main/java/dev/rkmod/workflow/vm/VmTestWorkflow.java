@@ -16,6 +16,7 @@ import dev.rkmod.infra.process.ProcessResult;
 import dev.rkmod.infra.process.ProcessSpec;
 import dev.rkmod.model.Distro;
 import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.FailureCatalogue;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.distro.DistroImages;
@@ -39,9 +40,12 @@ public final class VmTestWorkflow {
     public static final String MARK = "RKMOD-VMTEST:";
     private static final Pattern STEP = Pattern.compile(Pattern.quote(MARK) + " (begin|end) (insmod|rmmod) (\\d+) (\\S+)(?: status=(\\d+))?");
     private static final Pattern PRINTK = Pattern.compile("^\\[\\s*\\d+\\.\\d+\\] ");
-    /** Kernel messages that fail a run. The taint messages of unsigned out-of-tree modules do not. */
-    public static final List<String> FAILURES = List.of("Oops", "BUG:", "WARNING:", "general protection fault",
-            "Kernel panic", "Unknown symbol", "Invalid module format", "disagrees about version");
+    /**
+     * Kernel messages that fail a run: the patterns of the failure catalogue's load entries (crashes, unknown
+     * symbols, vermagic and modversions mismatches). The taint messages of unsigned out-of-tree modules do not.
+     */
+    static final List<Pattern> FAILURES = FailureCatalogue.get().entries().stream().filter(FailureCatalogue.Entry::isLoad)
+            .flatMap(e -> e.patterns().stream()).map(Pattern::compile).toList();
 
     private final Context ctx;
 
@@ -341,8 +345,8 @@ public final class VmTestWorkflow {
             if (!loading && noise.stream().anyMatch(p -> p.matcher(l).find())) {
                 continue;
             }
-            for (String bad : FAILURES) {
-                if (l.contains(bad) && !l.contains(MARK)) {
+            for (Pattern bad : FAILURES) {
+                if (bad.matcher(l).find() && !l.contains(MARK)) {
                     reasons.add("kernel log: " + l.strip());
                     break;
                 }

@@ -69,6 +69,17 @@ class VerdictTest {
     }
 
     @Test
+    void theFailurePatternsAreTheCataloguesLoadEntries() {
+        List<String> reasons = run(List.of(), List.of(
+                "[    3.1] rust_sid: Unknown symbol _RNvNtCs1_kernel5print11call_printk (err -2)",
+                "[    3.2] rust_sid: disagrees about version of symbol module_layout",
+                "[    3.3] rust_sid: version magic '6.1.192 mod_unload' should be '7.2.13+deb14-amd64 SMP preempt mod_unload'",
+                "[    3.4] general protection fault, probably for non-canonical address 0xdead000000000100"));
+        assertThat(reasons).hasSize(4);
+        assertThat(VmTestWorkflow.FAILURES).hasSizeGreaterThanOrEqualTo(8);
+    }
+
+    @Test
     void withoutDistroNoiseAWarningAtBootFails() {
         List<String> log = new ArrayList<>(List.of("[    0.3] Spectre V2 : WARNING: Unprivileged eBPF is enabled", M + " booted", M + " done"));
         var v = VmTestWorkflow.verdict(console(log.toArray(String[]::new)), List.of(), List.of(), "tcg", "6.1.192",
