@@ -20,6 +20,8 @@ echo "Linux $release, -j$jobs, root $root"
 # --- baseline: the hand-run, inside the same root ------------------------------------------------------
 rm -rf "$root/bench-raw"; mkdir -p "$root/bench-raw/hdr"
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+settle() { sync; sleep 5; }   # let the disk finish earlier writes and deletes, so neither side pays for the other's
+settle
 t0=$(ms)
 cp -aL "$root/usr/src/linux-headers-${release%-amd64}-common/." "$root/bench-raw/hdr/"
 cp -aL "$root/usr/src/linux-headers-$release/." "$root/bench-raw/hdr/"
@@ -37,6 +39,7 @@ rm -rf "$root/bench-raw"
 ./rkmod cache clear --kind headers-package >/dev/null
 ./rkmod cache clear --kind headers-rust >/dev/null
 ./rkmod cache clear --kind source >/dev/null
+settle
 t0=$(ms)
 ./rkmod headers complete --distro debian-sid -j "$jobs" --out "$work/pkg" --json >"$work/first.json"
 t1=$(ms)
