@@ -11,6 +11,7 @@ import dev.rkmod.model.Profile;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.toolchain.DebianRoots;
+import dev.rkmod.workflow.toolchain.Toolchain;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,7 +31,6 @@ import java.util.regex.Pattern;
  */
 public final class DistroKernels {
     private static final Duration APT_TIMEOUT = Duration.ofMinutes(30);
-    private static final Duration PROBE = Duration.ofSeconds(60);
 
     private final Context ctx;
 
@@ -167,22 +167,13 @@ public final class DistroKernels {
 
     /** Compares the root's rustc, bindgen and C compiler with the strings in the kernel's config. */
     public List<ToolCheck> tools(Kernel k) {
-        List<ToolCheck> out = new ArrayList<>();
-        try (Chroot c = Chroot.enter(k.root(), ctx.runner(), ctx.host())) {
-            out.add(new ToolCheck("rustc", k.rustcText(), first(c, List.of("rustc", "--version"), null)));
-            out.add(new ToolCheck("bindgen", k.bindgenText(), first(c, List.of("bindgen", "--version"), null)));
-            out.add(new ToolCheck("cc", k.ccText(), first(c, List.of(k.ccCommand(), "--version"), null)));
+        Toolchain tc = Toolchain.root(k.root(), Profile.forDistro(k.distro()).map(Profile::id).orElse(k.distro().id()));
+        try (Toolchain.Session s = tc.open(ctx, List.of())) {
+            return List.of(
+                    new ToolCheck("rustc", k.rustcText(), s.version(tc.rustc(), null).orElse(null)),
+                    new ToolCheck("bindgen", k.bindgenText(), s.version(tc.bindgen(), null).orElse(null)),
+                    new ToolCheck("cc", k.ccText(), s.version(k.ccCommand(), null).orElse(null)));
         }
-        return out;
-    }
-
-    private String first(Chroot c, List<String> argv, String match) {
-        ProcessResult r = ctx.runner().run(c.spec(null, List.of(), argv).capture().quiet().noLog().allowFailure().timeout(PROBE));
-        if (!r.ok()) {
-            return null;
-        }
-        return r.output().stream().filter(l -> !l.isBlank() && (match == null || l.contains(match))).findFirst()
-                .map(String::strip).orElse(null);
     }
 
     /**
