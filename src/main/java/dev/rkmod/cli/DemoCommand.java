@@ -74,8 +74,8 @@ final class DemoCommand implements Callable<Integer> {
             w.println("| package  " + r.packageDir() + " (built elsewhere, moved here)");
             w.println("| module   " + r.moduleKo());
             w.println("| verdict  " + (r.verdict().pass() ? "loaded and unloaded cleanly under " : "failed under ")
-                    + r.verdict().accel().toUpperCase(Locale.ROOT) + "; console log " + r.verdict().consoleLog());
-            r.verdict().reasons().forEach(x -> w.println("|   - " + x));
+                    + r.verdict().accel().name() + "; console log " + r.verdict().consoleLog());
+            r.verdict().reasons().forEach(x -> w.println("|   - " + x.text()));
             w.println("+------------------------------------------------------------------------------");
         }
         return r.verdict().pass() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();

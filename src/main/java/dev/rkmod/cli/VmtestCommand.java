@@ -1,10 +1,10 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
+import com.google.gson.JsonElement;
 import dev.rkmod.format.Ktap;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.vm.Reason;
 import dev.rkmod.workflow.vm.VmTestWorkflow;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,7 +47,7 @@ final class VmtestCommand implements Callable<Integer> {
     long timeout;
 
     @Option(names = "--kvm", paramLabel = "auto|on|off", defaultValue = "auto", description = "Use KVM (default ${DEFAULT-VALUE}).")
-    String kvm;
+    VmTestWorkflow.Kvm kvm;
 
     @Option(names = "--hold", paramLabel = "S", defaultValue = "0", description = "Seconds to wait between loading and unloading.")
     double hold;
@@ -64,12 +64,6 @@ final class VmtestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        VmTestWorkflow.Kvm mode;
-        try {
-            mode = VmTestWorkflow.Kvm.valueOf(kvm.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new RkmodException(ExitCode.USAGE, "--kvm must be auto, on or off", null, null);
-        }
         if (kernel != null && kdir != null) {
             throw new RkmodException(ExitCode.USAGE, "Pass --kernel or --kdir, not both", null, null);
         }
@@ -78,7 +72,7 @@ final class VmtestCommand implements Callable<Integer> {
         }
         VmTestWorkflow.Verdict v = new VmTestWorkflow(session.context(output)).run(new VmTestWorkflow.Request(
                 modules.stream().map(VmTestWorkflow.ModuleSpec::parse).toList(), Optional.ofNullable(kernel),
-                Optional.ofNullable(kdir), expect, Duration.ofSeconds(timeout), mode, Optional.ofNullable(junit), hold));
+                Optional.ofNullable(kdir), expect, Duration.ofSeconds(timeout), kvm, Optional.ofNullable(junit), hold));
         if (output.json()) {
             session.out().println(Json.GSON.toJson(json(v)));
         } else {
@@ -87,37 +81,25 @@ final class VmtestCommand implements Callable<Integer> {
         return v.pass() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
     }
 
-    static JsonObject json(VmTestWorkflow.Verdict v) {
-        JsonObject o = new JsonObject();
-        o.addProperty("verdict", v.pass() ? "pass" : "fail");
-        o.addProperty("release", v.release());
-        o.addProperty("accel", v.accel());
-        o.addProperty("millis", v.took().toMillis());
-        o.addProperty("consoleLog", v.consoleLog() == null ? null : v.consoleLog().toString());
-        JsonArray reasons = new JsonArray();
-        v.reasons().forEach(reasons::add);
-        o.add("reasons", reasons);
-        JsonArray steps = new JsonArray();
-        for (VmTestWorkflow.Step s : v.steps()) {
-            JsonObject j = new JsonObject();
-            j.addProperty("action", s.action());
-            j.addProperty("module", s.module());
-            j.addProperty("status", s.status());
-            steps.add(j);
+    /** What --json prints: the verdict with the reasons as the user reads them. */
+    record Result(String verdict, String release, String accel, long millis, String consoleLog, List<String> reasons,
+                  List<StepResult> steps, List<String> moduleLines, List<KunitResult> ktap) {
+        static Result of(VmTestWorkflow.Verdict v) {
+            return new Result(v.pass() ? "pass" : "fail", v.release(), v.accel().id(), v.took().toMillis(),
+                    v.consoleLog() == null ? null : v.consoleLog().toString(), v.reasons().stream().map(Reason::text).toList(),
+                    v.steps().stream().map(s -> new StepResult(s.action(), s.module(), s.status())).toList(), v.moduleLines(),
+                    v.ktap().stream().map(k -> new KunitResult(k.name(), k.status().name().toLowerCase(Locale.ROOT))).toList());
         }
-        o.add("steps", steps);
-        JsonArray lines = new JsonArray();
-        v.moduleLines().forEach(lines::add);
-        o.add("moduleLines", lines);
-        JsonArray ktap = new JsonArray();
-        for (Ktap.Result k : v.ktap()) {
-            JsonObject j = new JsonObject();
-            j.addProperty("name", k.name());
-            j.addProperty("status", k.status().name().toLowerCase(Locale.ROOT));
-            ktap.add(j);
-        }
-        o.add("ktap", ktap);
-        return o;
+    }
+
+    /** One insmod or rmmod in --json; status is null when it never finished. */
+    record StepResult(String action, String module, Integer status) { }
+
+    /** One KTAP result in --json: pass, fail or skip. */
+    record KunitResult(String name, String status) { }
+
+    static JsonElement json(VmTestWorkflow.Verdict v) {
+        return Json.fromRecord(Result.of(v));
     }
 
     static void text(PrintWriter w, VmTestWorkflow.Verdict v) {
@@ -129,9 +111,9 @@ final class VmtestCommand implements Callable<Integer> {
         for (Ktap.Result k : v.ktap()) {
             w.printf("  kunit  %-40s %s%n", k.name(), k.status().name().toLowerCase(Locale.ROOT));
         }
-        w.printf("verdict: %s  (Linux %s, %s, %.1f s)%n", v.pass() ? "PASS" : "FAIL", v.release(), v.accel().toUpperCase(Locale.ROOT),
+        w.printf("verdict: %s  (Linux %s, %s, %.1f s)%n", v.pass() ? "PASS" : "FAIL", v.release(), v.accel().name(),
                 v.took().toMillis() / 1000.0);
-        v.reasons().forEach(r -> w.println("  - " + r));
+        v.reasons().forEach(r -> w.println("  - " + r.text()));
         if (v.consoleLog() != null) {
             w.println("console log: " + v.consoleLog());
         }

@@ -107,7 +107,7 @@ public final class DemoWorkflow {
         VmTestWorkflow.Verdict verdict = new VmTestWorkflow(ctx).run(new VmTestWorkflow.Request(
                 List.of(new VmTestWorkflow.ModuleSpec(ko, "")), Optional.of(kernel.tree().resolve(kernel.manifest().bzImage())),
                 Optional.empty(), List.of(), Duration.ofSeconds(120), VmTestWorkflow.Kvm.AUTO, Optional.empty(), 0));
-        steps.add(step("vmtest", (verdict.pass() ? "PASS" : "FAIL") + " under " + verdict.accel().toUpperCase(), t));
+        steps.add(step("vmtest", (verdict.pass() ? "PASS" : "FAIL") + " under " + verdict.accel().name(), t));
         try {
             Files.writeString(home.resolve("last-run.txt"), String.join("\n", verdict.moduleLines()) + "\n",
                     StandardCharsets.UTF_8);
@@ -190,7 +190,7 @@ public final class DemoWorkflow {
                 List.of(new VmTestWorkflow.ModuleSpec(ko, "")), Optional.empty(), Optional.of(moved), List.of(),
                 Duration.ofSeconds(180), VmTestWorkflow.Kvm.AUTO, Optional.empty(), 0));
         steps.add(step("vmtest", (verdict.pass() ? "PASS" : "FAIL") + " on " + distro.name() + "'s own vmlinuz under "
-                + verdict.accel().toUpperCase(), t));
+                + verdict.accel().name(), t));
         return new Result(profile, steps, k.headersDir(), moved, ko, doctor.rustcVersion(), doctor.findings(), verdict,
                 Duration.ofNanos(System.nanoTime() - start));
     }

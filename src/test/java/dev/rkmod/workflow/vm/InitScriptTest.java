@@ -1,0 +1,108 @@
+package dev.rkmod.workflow.vm;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The generated /init, its initramfs, and the QEMU command lines. */
+class InitScriptTest {
+    @TempDir
+    Path dir;
+
+    static LoadedModule module(String ko, String args, String name) {
+        return new LoadedModule(new VmTestWorkflow.ModuleSpec(Path.of(ko), args), name, "6.1.192 SMP");
+    }
+
+    @Test
+    void initLoadsInOrderUnloadsInReverseAndMarksEachStep() {
+        String init = InitScript.text(List.of(module("a.ko", "count=3  name='x'", "mod_a"), module("b.ko", "", "mod_b")), 1.5);
+        assertThat(init).isEqualTo("""
+                #!/bin/busybox sh
+                B=/bin/busybox
+                $B mount -t proc proc /proc
+                $B mount -t sysfs sysfs /sys
+                $B mount -t devtmpfs devtmpfs /dev 2>/dev/null
+                echo 'RKMOD-VMTEST: booted'
+                echo 'RKMOD-VMTEST: begin insmod 1 mod_a'
+                $B insmod /modules/1-mod_a.ko 'count=3' 'name=x'
+                echo "RKMOD-VMTEST: end insmod 1 mod_a status=$?"
+                echo 'RKMOD-VMTEST: begin insmod 2 mod_b'
+                $B insmod /modules/2-mod_b.ko
+                echo "RKMOD-VMTEST: end insmod 2 mod_b status=$?"
+                $B sleep 1.50
+                echo 'RKMOD-VMTEST: begin rmmod 2 mod_b'
+                $B rmmod mod_b
+                echo "RKMOD-VMTEST: end rmmod 2 mod_b status=$?"
+                echo 'RKMOD-VMTEST: begin rmmod 1 mod_a'
+                $B rmmod mod_a
+                echo "RKMOD-VMTEST: end rmmod 1 mod_a status=$?"
+                echo 'RKMOD-VMTEST: done'
+                $B reboot -f
+                """);
+        assertThat(InitScript.text(List.of(), 0)).doesNotContain("sleep").contains("booted'\necho 'RKMOD-VMTEST: done'");
+    }
+
+    @Test
+    void theMarkersInitPrintsAreTheOnesTheVerdictReads() {
+        List<LoadedModule> mods = List.of(module("a.ko", "", "mod_a"));
+        List<String> console = InitScript.text(mods, 0).lines().filter(l -> l.startsWith("echo "))
+                .map(l -> l.substring(6, l.length() - 1).replace("$?", "0")).toList();
+        var v = ConsoleVerdict.judge(VerdictTest.console(console.toArray(String[]::new)), List.of("mod_a"), List.of(), List.of(),
+                Accel.TCG, "6.1.192", java.time.Duration.ZERO);
+        assertThat(v.pass()).as(console.toString()).isTrue();
+        assertThat(v.steps()).containsExactly(new VmTestWorkflow.Step("insmod", 1, "mod_a", 0),
+                new VmTestWorkflow.Step("rmmod", 1, "mod_a", 0));
+    }
+
+    @Test
+    void theInitramfsHoldsBusyboxTheModulesAndInit() throws Exception {
+        Path busybox = Files.writeString(dir.resolve("busybox"), "BUSYBOX-BYTES");
+        Path ko = Files.writeString(dir.resolve("a.ko"), "MODULE-A-BYTES");
+        String cpio = new String(InitScript.initramfs(List.of(module(ko.toString(), "", "mod_a")), busybox, 0),
+                StandardCharsets.ISO_8859_1);
+        assertThat(cpio).startsWith("070701").contains("bin/busybox").contains("BUSYBOX-BYTES")
+                .contains("modules/1-mod_a.ko").contains("MODULE-A-BYTES").contains("TRAILER!!!");
+        assertThat(cpio.indexOf("MODULE-A-BYTES")).isLessThan(cpio.indexOf("#!/bin/busybox sh"));
+        String probe = new String(InitScript.kvmProbe(busybox), StandardCharsets.ISO_8859_1);
+        assertThat(probe).contains("echo 'RKMOD-VMTEST: kvm-ok'").doesNotContain("insmod");
+    }
+
+    @Test
+    void qemuRunsTheTestVmUnderTheChosenAccelerator() {
+        Path qemu = Path.of("/usr/bin/qemu-system-x86_64");
+        assertThat(QemuCommand.test(qemu, "256", Path.of("/k/bzImage"), Path.of("/w/initrd.cpio"), Accel.TCG)).containsExactly(
+                "/usr/bin/qemu-system-x86_64", "-m", "256", "-smp", "1", "-nographic", "-no-reboot", "-nodefaults",
+                "-serial", "stdio", "-kernel", "/k/bzImage", "-initrd", "/w/initrd.cpio",
+                "-append", "console=ttyS0 panic=-1 loglevel=7", "-accel", "tcg");
+        assertThat(QemuCommand.test(qemu, "512", Path.of("/k/bzImage"), Path.of("/w/initrd.cpio"), Accel.KVM))
+                .endsWith("-enable-kvm", "-cpu", "host").doesNotContain("tcg");
+        assertThat(QemuCommand.kvmProbe(qemu, Path.of("/k/bzImage"), Path.of("/w/probe.cpio"))).containsSequence("-m", "128")
+                .containsSequence("-enable-kvm", "-cpu", "host").containsSequence("-initrd", "/w/probe.cpio");
+    }
+
+    @Test
+    void aDistroKernelOrABigImageGetsMoreMemory() {
+        assertThat(QemuCommand.memory(false, 1_200_000)).isEqualTo("256");
+        assertThat(QemuCommand.memory(true, 1_200_000)).isEqualTo("512");
+        assertThat(QemuCommand.memory(false, 13L << 20)).isEqualTo("512");
+    }
+
+    @Test
+    void acceleratorsAreSpelledLowerCaseInJsonAndTheProbeMemo() {
+        assertThat(Accel.KVM.id()).isEqualTo("kvm");
+        assertThat(Accel.byId("tcg")).contains(Accel.TCG);
+        assertThat(Accel.byId("TCG ")).isEmpty();
+    }
+
+    @Test
+    void kvmOffNeverProbes() throws Exception {
+        // no context, no /dev/kvm, no QEMU: off decides alone
+        assertThat(new AccelChoice(null).choose(VmTestWorkflow.Kvm.OFF, null, null, null, null)).isEqualTo(Accel.TCG);
+    }
+}
