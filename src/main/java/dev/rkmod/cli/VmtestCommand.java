@@ -37,7 +37,7 @@ final class VmtestCommand implements Callable<Integer> {
     @Option(names = "--kernel", paramLabel = "BZIMAGE", description = "The kernel image.")
     Path kernel;
 
-    @Option(names = "--kdir", paramLabel = "DIR", description = "A kernel build tree (uses its arch/x86/boot/bzImage).")
+    @Option(names = "--kdir", paramLabel = "DIR", description = "A kernel build tree (uses the bzImage its rkmod-kernel.json names, else arch/x86/boot/bzImage).")
     Path kdir;
 
     @Option(names = "--expect", paramLabel = "REGEX", description = "A kernel log line that must appear (repeatable, in order).")

@@ -3,6 +3,7 @@ package dev.rkmod.workflow.vm;
 import dev.rkmod.format.BzImage;
 import dev.rkmod.format.FormatException;
 import dev.rkmod.format.HeadersManifest;
+import dev.rkmod.format.KernelManifest;
 import dev.rkmod.format.Ktap;
 import dev.rkmod.format.ProjectToml;
 import dev.rkmod.infra.event.Stage;
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -32,7 +34,7 @@ import java.util.regex.PatternSyntaxException;
  * verdict from the console ({@link ConsoleVerdict}), optionally as JUnit XML ({@link JunitReport}).
  */
 public final class VmTestWorkflow {
-    /** Where a kernel build tree has its image. */
+    /** Where a kernel build tree without a manifest has its image. */
     static final String TREE_IMAGE = "arch/x86/boot/bzImage";
 
     private final Context ctx;
@@ -74,7 +76,7 @@ public final class VmTestWorkflow {
         Optional<HeadersManifest> distroKernel = req.kernel().isPresent() ? Optional.empty()
                 : req.kdir().flatMap(HeadersManifest::read).filter(h -> h.distro() != null);
         Path bz = req.kernel().orElseGet(() -> req.kdir().map(d -> distroKernel.map(h -> new DistroImages(ctx).image(h))
-                .orElseGet(() -> d.resolve(TREE_IMAGE))).orElseThrow(() ->
+                .orElseGet(() -> treeImage(d))).orElseThrow(() ->
                 new RkmodException(ExitCode.USAGE, "No kernel given", null, "Pass --kernel BZIMAGE or --kdir KERNEL_BUILD_TREE")));
         List<Pattern> noise = distroKernel.flatMap(h -> Distro.byId(h.distro())).map(Distro::bootNoise).orElse(List.of())
                 .stream().map(Pattern::compile).toList();
@@ -110,6 +112,15 @@ public final class VmTestWorkflow {
         } finally {
             FileOps.deleteTree(work);
         }
+    }
+
+    /**
+     * The image of a kernel build tree: the bzImage its rkmod-kernel.json records ('rkmod kernel build'
+     * wrote it), else arch/x86/boot/bzImage for trees built without rkmod.
+     */
+    static Path treeImage(Path kdir) {
+        return KernelManifest.read(kdir).map(KernelManifest::bzImage).filter(Objects::nonNull).map(kdir::resolve)
+                .orElseGet(() -> kdir.resolve(TREE_IMAGE));
     }
 
     /** The --expect patterns, checked, then the lines of the module directory's rkmod.toml (literally). */

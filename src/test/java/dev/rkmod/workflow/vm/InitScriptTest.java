@@ -105,4 +105,13 @@ class InitScriptTest {
         // no context, no /dev/kvm, no QEMU: off decides alone
         assertThat(new AccelChoice(null).choose(VmTestWorkflow.Kvm.OFF, null, null, null, null)).isEqualTo(Accel.TCG);
     }
+
+    @Test
+    void aTreesImageIsTheOneItsManifestRecords() throws Exception {
+        assertThat(VmTestWorkflow.treeImage(dir)).isEqualTo(dir.resolve("arch/x86/boot/bzImage"));
+        Files.writeString(dir.resolve("rkmod-kernel.json"), "{\"schema\": 1, \"release\": \"6.1.192\"}");
+        assertThat(VmTestWorkflow.treeImage(dir)).as("a manifest without bzImage").isEqualTo(dir.resolve("arch/x86/boot/bzImage"));
+        Files.writeString(dir.resolve("rkmod-kernel.json"), "{\"schema\": 1, \"bzImage\": \"out/boot/bzImage-6.1\"}");
+        assertThat(VmTestWorkflow.treeImage(dir)).isEqualTo(dir.resolve("out/boot/bzImage-6.1"));
+    }
 }
