@@ -49,22 +49,61 @@ public enum KernelGeneration {
             Set.of("core", "compiler_builtins", "ffi", "bindings", "pin_init", "uapi", "build_error", "kernel", "zerocopy"),
             ModuleSyntax.AUTHORS_KVEC, "1.85.0", "0.71.1", true);
 
-    /** How a module's source must be written for this generation. */
+    /**
+     * How a module's source must be written for this generation: the few snippets in which the one module
+     * template (dev/rkmod/templates/module.rs) differs between generations.
+     */
     public enum ModuleSyntax {
         /** module! values are b"..." byte strings; Vec::try_push. */
-        BYTE_STRINGS,
+        BYTE_STRINGS("6.1 module API: byte-string module! values, Vec::try_push", true, false, "Vec", "try_push(n)"),
         /** module! values are "..." strings; Vec::try_push. */
-        STRINGS_TRY_PUSH,
+        STRINGS_TRY_PUSH("6.2 to 6.9 module API: string module! values, Vec::try_push", false, false, "Vec", "try_push(n)"),
         /** "..." strings; Vec with push(x, GFP_KERNEL). */
-        STRINGS_PUSH_GFP,
+        STRINGS_PUSH_GFP("6.10 to 6.12 module API: string module! values, Vec::push with GFP flags", false, false, "Vec",
+                "push(n, GFP_KERNEL)"),
         /** "..." strings; KVec with push(x, GFP_KERNEL); author: key. */
-        STRINGS_KVEC,
+        STRINGS_KVEC("6.13 module API, also 6.12 stable with the allocator backport: KVec, push with GFP flags", false,
+                false, "KVec", "push(n, GFP_KERNEL)"),
         /** "..." strings; KVec; authors: ["..."]. */
-        AUTHORS_KVEC;
+        AUTHORS_KVEC("6.15+ module API: authors list, KVec", false, true, "KVec", "push(n, GFP_KERNEL)");
 
-        /** The module template resource for this syntax, under dev/rkmod/templates. */
-        public String template() {
-            return name().toLowerCase(java.util.Locale.ROOT) + ".rs";
+        private final String api;
+        private final boolean byteStrings;
+        private final boolean authorsList;
+        private final String vec;
+        private final String push;
+
+        ModuleSyntax(String api, boolean byteStrings, boolean authorsList, String vec, String push) {
+            this.api = api;
+            this.byteStrings = byteStrings;
+            this.authorsList = authorsList;
+            this.vec = vec;
+            this.push = push;
+        }
+
+        /** The module API, as a module's doc comment names it. */
+        public String api() {
+            return api;
+        }
+
+        /** A module! string value: {@code b"value"} or {@code "value"}. */
+        public String string(String value) {
+            return (byteStrings ? "b\"" : "\"") + value + "\"";
+        }
+
+        /** The module! author field: {@code author: "…"} or {@code authors: ["…"]}. */
+        public String authorField(String value) {
+            return authorsList ? "authors: [" + string(value) + "]" : "author: " + string(value);
+        }
+
+        /** The kernel's vector type: Vec or KVec. */
+        public String vec() {
+            return vec;
+        }
+
+        /** Pushing {@code n} onto a vector, without the {@code ?}. */
+        public String push() {
+            return push;
         }
     }
 

@@ -26,12 +26,7 @@ public final class NewWorkflow {
 
     public Created create(String name, Optional<Path> kdir, Optional<String> generationId, Path dir, String description,
                           String author, boolean force) {
-        if (!ModuleTemplates.MODULE_NAME.matcher(name).matches()) {
-            throw new RkmodException(ExitCode.USAGE, "'" + name + "' is not a valid module name",
-                    "A module name must be a Rust identifier and a kernel module name: lower-case letters, digits and"
-                            + " underscores, starting with a letter, at most 55 characters",
-                    "Use a name such as rust_out_of_tree");
-        }
+        ModuleTemplates.checkModuleName(name);
         KernelGeneration gen;
         if (kdir.isPresent()) {
             gen = KernelTree.open(kdir.get()).generation();
