@@ -31,10 +31,10 @@ public final class NewWorkflow {
         if (kdir.isPresent()) {
             gen = KernelTree.open(kdir.get()).generation();
         } else if (generationId.isPresent()) {
-            gen = Arrays.stream(KernelGeneration.values()).filter(g -> g.id().equals(generationId.get())).findFirst()
-                    .orElseThrow(() -> new RkmodException(ExitCode.USAGE, "Unknown generation '" + generationId.get() + "'",
-                            "Known generations: " + Arrays.stream(KernelGeneration.values()).map(KernelGeneration::id).toList(),
-                            "Pass one of them, or --kdir to detect it"));
+            gen = KernelGeneration.byId(generationId.get()).orElseThrow(() -> new RkmodException(ExitCode.USAGE,
+                    "Unknown generation '" + generationId.get() + "'",
+                    "Known generations: " + Arrays.stream(KernelGeneration.values()).map(KernelGeneration::id).toList(),
+                    "Pass one of them, or --kdir to detect it"));
         } else {
             throw new RkmodException(ExitCode.USAGE, "rkmod new needs --kdir or --generation",
                     "The module! syntax and allocation API differ between kernel generations",
