@@ -59,4 +59,29 @@ class KernelGenerationTest {
         assertThat(Profile.DEBIAN_SID.root().orElseThrow().packages()).contains("linux-headers-amd64", "linux-source",
                 "openssl", "libclang-dev");
     }
+
+    @Test
+    void generatedFilesAreRequiredByTheStrictRowsOnly() {
+        assertThat(KernelGeneration.G6_10.requiredGenerated()).isEmpty();
+        assertThat(KernelGeneration.G6_1.requiredGenerated()).isEmpty();
+        for (KernelGeneration g : new KernelGeneration[] {KernelGeneration.G6_13, KernelGeneration.G6_15,
+                KernelGeneration.G6_19, KernelGeneration.G7}) {
+            assertThat(g.requiredGenerated()).as(g.id())
+                    .containsExactly("include/generated/autoconf.h", "include/config/auto.conf");
+        }
+        assertThat(KernelGeneration.firstStrict()).isEqualTo(KernelGeneration.G6_13);
+        assertThat(KernelGeneration.RUST_GENERATED).containsExactly("include/generated/rustc_cfg");
+    }
+
+    @Test
+    void rowsByIdAndTheirRustcMinimum() {
+        assertThat(KernelGeneration.byId("6.15")).contains(KernelGeneration.G6_15);
+        assertThat(KernelGeneration.byId("7.2")).contains(KernelGeneration.G7);
+        assertThat(KernelGeneration.byId("6.14")).isEmpty();
+        assertThat(KernelGeneration.G6_3.minRustc()).isEqualTo(RustcVersion.parse("1.68.2"));
+        assertThat(KernelGeneration.G7.minRustc().isOlderThan(KernelGeneration.G6_19.minRustc())).isFalse();
+        // rustc 1.62 (the 6.1 minimum) still names a target by its path
+        assertThat(KernelGeneration.G6_1.minRustc().isOlderThan(KernelGeneration.TARGET_BY_CONTENTS)).isTrue();
+        assertThat(KernelGeneration.G6_1.targetSpec()).isEqualTo(KernelGeneration.RUST_TARGET_SPEC);
+    }
 }
