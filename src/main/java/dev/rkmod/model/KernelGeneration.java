@@ -1,6 +1,7 @@
 package dev.rkmod.model;
 
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -228,32 +229,28 @@ public enum KernelGeneration {
     }
 
     /**
-     * Decides the generation from the rmeta crates a built tree contains, with the version as a
-     * tie-breaker between rows that share a crate set.
+     * Decides the generation from the rmeta crates a built tree contains: the row that has most of them, then the
+     * one whose target spec is where the tree has it, then the one that lacks fewest of them (the crate set decides,
+     * not the version: 6.12.117 with the ffi crate is a 6.13 tree). The version only breaks the remaining ties (rows
+     * that share a crate set, 6.3 and 6.10 say), and without it the newest of them wins. No rule names a crate: a new
+     * row with a new crate set is detected as it is.
      *
      * @param crateNames names of {@code rust/lib*.rmeta} without prefix and suffix
      * @param hasRustTargetJson whether {@link #RUST_TARGET_SPEC} exists
+     * @param version the kernel release, or null
      */
     public static Optional<KernelGeneration> detect(Set<String> crateNames, boolean hasRustTargetJson, String version) {
         Optional<KernelGeneration> byVersion = version == null ? Optional.empty() : forVersion(version);
         if (crateNames.isEmpty()) {
             return byVersion;
         }
-        if (crateNames.contains("zerocopy")) {
-            return Optional.of(byVersion.filter(g -> g.ordinal() >= G7.ordinal()).orElse(G7));
-        }
-        if (crateNames.contains("pin_init")) {
-            return Optional.of(byVersion.filter(g -> g == G6_15 || g == G6_19).orElse(G6_15));
-        }
-        if (crateNames.contains("ffi") && !crateNames.contains("alloc")) {
-            return Optional.of(G6_13);
-        }
-        if (hasRustTargetJson) {
-            return Optional.of(crateNames.contains("build_error") ? G6_2 : G6_1);
-        }
-        if (crateNames.contains("alloc")) {
-            return Optional.of(byVersion.filter(g -> g == G6_3 || g == G6_10).orElse(G6_10));
-        }
-        return byVersion;
+        Comparator<KernelGeneration> fit = Comparator
+                .comparingLong((KernelGeneration g) -> crateNames.stream().filter(g.crates::contains).count())
+                .thenComparing(g -> g.targetSpec.equals(RUST_TARGET_SPEC) == hasRustTargetJson)
+                .thenComparingLong(g -> -g.crates.stream().filter(c -> !crateNames.contains(c)).count())
+                .thenComparing(g -> byVersion.isPresent() && byVersion.get() == g)
+                .thenComparingInt(Enum::ordinal);
+        KernelGeneration best = Arrays.stream(values()).max(fit).orElseThrow();
+        return crateNames.stream().anyMatch(best.crates::contains) ? Optional.of(best) : byVersion;
     }
 }
