@@ -1,5 +1,7 @@
 package dev.rkmod.format;
 
+import dev.rkmod.model.RustcVersion;
+
 /**
  * rustup's {@code rust-toolchain} file that rkmod writes into kernel trees and packages: it pins the exact
  * release the kernel was built with, and carries the full version string (suffix included) as a comment.
@@ -12,8 +14,6 @@ public final class RustToolchainFile {
 
     /** The file's text for a {@code rustc --version} string such as "rustc 1.85.1 (…) (built from a source tarball)". */
     public static String format(String rustcVersion) {
-        String[] p = rustcVersion.split(" ");
-        String release = p.length > 1 ? p[1] : rustcVersion;
-        return "# " + rustcVersion + "\n[toolchain]\nchannel = \"" + release + "\"\n";
+        return "# " + rustcVersion + "\n[toolchain]\nchannel = \"" + RustcVersion.parse(rustcVersion).release() + "\"\n";
     }
 }

@@ -10,6 +10,14 @@ import java.util.Objects;
 public class RkmodException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** What went wrong, for callers that react to one error in particular; most errors are {@link #GENERAL}. */
+    public enum Kind {
+        GENERAL,
+        /** A kernel tree was built without CONFIG_RUST. */
+        RUST_DISABLED
+    }
+
+    private final Kind kind;
     private final ExitCode exitCode;
     private final String why;
     private final String fix;
@@ -19,10 +27,23 @@ public class RkmodException extends RuntimeException {
     }
 
     public RkmodException(ExitCode exitCode, String what, String why, String fix, Throwable cause) {
+        this(Kind.GENERAL, exitCode, what, why, fix, cause);
+    }
+
+    public RkmodException(Kind kind, ExitCode exitCode, String what, String why, String fix) {
+        this(kind, exitCode, what, why, fix, null);
+    }
+
+    public RkmodException(Kind kind, ExitCode exitCode, String what, String why, String fix, Throwable cause) {
         super(Objects.requireNonNull(what), cause);
+        this.kind = Objects.requireNonNull(kind);
         this.exitCode = Objects.requireNonNull(exitCode);
         this.why = why;
         this.fix = fix;
+    }
+
+    public Kind kind() {
+        return kind;
     }
 
     public ExitCode exitCode() {

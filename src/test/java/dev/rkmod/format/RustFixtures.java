@@ -9,15 +9,15 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Makes real rustc outputs for tests with the compilers installed on this machine. */
-final class RustFixtures {
-    static final Path DEBIAN_RUSTC = Path.of("/usr/bin/rustc");
-    static final Path RUSTUP_RUSTC = Path.of(System.getProperty("user.home"), ".cargo/bin/rustc");
+public final class RustFixtures {
+    public static final Path DEBIAN_RUSTC = Path.of("/usr/bin/rustc");
+    public static final Path RUSTUP_RUSTC = Path.of(System.getProperty("user.home"), ".cargo/bin/rustc");
 
     private RustFixtures() {
     }
 
     /** Runs a command, returning its combined output; fails the test on a timeout. */
-    static Result run(Path dir, Map<String, String> env, String... argv) throws IOException, InterruptedException {
+    public static Result run(Path dir, Map<String, String> env, String... argv) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -29,10 +29,10 @@ final class RustFixtures {
         return new Result(p.exitValue(), out);
     }
 
-    record Result(int exit, String out) { }
+    public record Result(int exit, String out) { }
 
     /** {@code rustc --emit=metadata --crate-type=lib x.rs}: a real .rmeta. */
-    static Path rmeta(Path rustc, Path dir) throws IOException, InterruptedException {
+    public static Path rmeta(Path rustc, Path dir) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("x.rs"), "pub fn answer() -> u32 { 42 }\n");
         List<String> argv = new ArrayList<>(List.of(rustc.toString(), "--emit=metadata", "--crate-type=lib",
@@ -44,7 +44,7 @@ final class RustFixtures {
         return dir.resolve("libx.rmeta");
     }
 
-    static String version(Path rustc) throws IOException, InterruptedException {
+    public static String version(Path rustc) throws IOException, InterruptedException {
         return run(Path.of("/"), Map.of(), rustc.toString(), "--version").out().strip();
     }
 }

@@ -2,6 +2,7 @@ package dev.rkmod.model;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Optional;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -58,5 +59,59 @@ class KernelGenerationTest {
         assertThat(Profile.DEBIAN_SID.buildsKernels()).isFalse();
         assertThat(Profile.DEBIAN_SID.root().orElseThrow().packages()).contains("linux-headers-amd64", "linux-source",
                 "openssl", "libclang-dev");
+    }
+
+    @Test
+    void generatedFilesAreRequiredByTheStrictRowsOnly() {
+        assertThat(KernelGeneration.G6_10.requiredGenerated()).isEmpty();
+        assertThat(KernelGeneration.G6_1.requiredGenerated()).isEmpty();
+        for (KernelGeneration g : new KernelGeneration[] {KernelGeneration.G6_13, KernelGeneration.G6_15,
+                KernelGeneration.G6_19, KernelGeneration.G7}) {
+            assertThat(g.requiredGenerated()).as(g.id())
+                    .containsExactly("include/generated/autoconf.h", "include/config/auto.conf");
+        }
+        assertThat(KernelGeneration.firstStrict()).isEqualTo(KernelGeneration.G6_13);
+        assertThat(KernelGeneration.RUST_GENERATED).containsExactly("include/generated/rustc_cfg");
+    }
+
+    @Test
+    void rowsByIdAndTheirRustcMinimum() {
+        assertThat(KernelGeneration.byId("6.15")).contains(KernelGeneration.G6_15);
+        assertThat(KernelGeneration.byId("7.2")).contains(KernelGeneration.G7);
+        assertThat(KernelGeneration.byId("6.14")).isEmpty();
+        assertThat(KernelGeneration.G6_3.minRustc()).isEqualTo(RustcVersion.parse("1.68.2"));
+        assertThat(KernelGeneration.G7.minRustc().isOlderThan(KernelGeneration.G6_19.minRustc())).isFalse();
+        // rustc 1.62 (the 6.1 minimum) still names a target by its path
+        assertThat(KernelGeneration.G6_1.minRustc().isOlderThan(KernelGeneration.TARGET_BY_CONTENTS)).isTrue();
+        assertThat(KernelGeneration.G6_1.targetSpec()).isEqualTo(KernelGeneration.RUST_TARGET_SPEC);
+    }
+
+    /** What a new row gets without a new rule: its own crate set, target spec and a release in its range find it. */
+    @Test
+    void everyRowIsDetectedFromItsOwnTreeWithoutARuleOfItsOwn() {
+        for (KernelGeneration g : KernelGeneration.values()) {
+            boolean rustTarget = g.targetSpec().equals(KernelGeneration.RUST_TARGET_SPEC);
+            String release = g.id() + ".1";
+            assertThat(KernelGeneration.detect(g.crates(), rustTarget, release)).as(g.id()).contains(g);
+            // a tree that lacks one crate is still its row (doctor then names the missing file), unless what is left
+            // is exactly an older row's set: the crate that tells them apart is the one missing
+            for (String c : g.crates()) {
+                Set<String> less = new java.util.TreeSet<>(g.crates());
+                less.remove(c);
+                Optional<KernelGeneration> older = java.util.Arrays.stream(KernelGeneration.values())
+                        .filter(o -> o.ordinal() < g.ordinal() && o.crates().equals(less))
+                        .filter(o -> o.targetSpec().equals(g.targetSpec())).reduce((x, y) -> y);
+                assertThat(KernelGeneration.detect(less, rustTarget, release)).as(g.id() + " without " + c)
+                        .contains(older.orElse(g));
+            }
+        }
+        // rows that share a crate set: the release decides, and without one the newest
+        assertThat(KernelGeneration.detect(KernelGeneration.G6_3.crates(), false, null)).contains(KernelGeneration.G6_10);
+        // an unknown extra crate does not hide the row
+        Set<String> more = new java.util.TreeSet<>(KernelGeneration.G7.crates());
+        more.add("some_future_crate");
+        assertThat(KernelGeneration.detect(more, false, "7.9.1")).contains(KernelGeneration.G7);
+        // crates no row has: the release decides
+        assertThat(KernelGeneration.detect(Set.of("something_else"), false, "6.13.2")).contains(KernelGeneration.G6_13);
     }
 }

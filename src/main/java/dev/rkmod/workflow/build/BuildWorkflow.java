@@ -110,7 +110,7 @@ public final class BuildWorkflow {
                     "No rustc on this machine prints '" + wanted + "'", "Modules need the kernel's exact rustc",
                     "Run 'rkmod doctor --kdir " + kdir + "' to see the candidates"));
         }
-        if (rustc.isPresent() && !candidate.description().startsWith("--rustc")) {
+        if (rustc.isPresent() && candidate.source() != RustcFinder.Source.EXPLICIT) {
             ctx.events().warn(rustc.get() + " does not match the kernel's rustc; using " + candidate.description());
         }
         Toolchain toolchain = candidate.toolchain();
@@ -122,7 +122,7 @@ public final class BuildWorkflow {
         argv.add("-j" + jobs);
         argv.add("modules");
         ProcessResult r;
-        try (Toolchain.Session s = toolchain.open(ctx, List.of(tree.dir(), moduleDir));
+        try (Toolchain.Shell s = toolchain.open(ctx, List.of(tree.dir(), moduleDir));
              Stage stage = Stage.start(ctx.events(), "make", "M=" + moduleDir + " with " + candidate.description())) {
             r = ctx.runner().run(s.spec(null, argv).label("make").timeout(timeout).capture().allowFailure());
             if (r.ok()) {

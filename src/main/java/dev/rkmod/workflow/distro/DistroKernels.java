@@ -167,8 +167,8 @@ public final class DistroKernels {
 
     /** Compares the root's rustc, bindgen and C compiler with the strings in the kernel's config. */
     public List<ToolCheck> tools(Kernel k) {
-        Toolchain tc = Toolchain.root(k.root(), Profile.forDistro(k.distro()).map(Profile::id).orElse(k.distro().id()));
-        try (Toolchain.Session s = tc.open(ctx, List.of())) {
+        Toolchain tc = Toolchain.root(k.root(), Profile.forDistro(k.distro()));
+        try (Toolchain.Shell s = tc.open(ctx, List.of())) {
             return List.of(
                     new ToolCheck("rustc", k.rustcText(), s.version(tc.rustc(), null).orElse(null)),
                     new ToolCheck("bindgen", k.bindgenText(), s.version(tc.bindgen(), null).orElse(null)),

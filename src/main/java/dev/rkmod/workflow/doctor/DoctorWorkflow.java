@@ -1,14 +1,16 @@
 package dev.rkmod.workflow.doctor;
 
 import dev.rkmod.format.FormatException;
-import dev.rkmod.format.RmetaHeader;
 import dev.rkmod.format.TargetSpec;
 import dev.rkmod.model.Finding;
 import dev.rkmod.model.KernelGeneration;
 import dev.rkmod.model.RkmodException;
+import dev.rkmod.model.RustcVersion;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.tree.KernelTree;
+import dev.rkmod.workflow.tree.RmetaVersions;
 import dev.rkmod.workflow.toolchain.RustcFinder;
+import dev.rkmod.workflow.toolchain.Toolchain;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -18,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * `rkmod doctor`: predicts why an out-of-tree Rust module will not build against KDIR, before
@@ -46,7 +47,7 @@ public final class DoctorWorkflow {
         try {
             tree = KernelTree.open(kdir);
         } catch (RkmodException e) {
-            String id = e.what().contains("without CONFIG_RUST") ? "config.rust-off" : "tree.unusable";
+            String id = e.kind() == RkmodException.Kind.RUST_DISABLED ? "config.rust-off" : "tree.unusable";
             out.add(Finding.error(id, e.what(), e.why(), e.fix()));
             return new Report(kdir, out, Optional.empty(), Optional.empty(), null);
         }
@@ -88,7 +89,8 @@ public final class DoctorWorkflow {
                         "Package the tree with 'rkmod package'"));
             } else {
                 out.add(Finding.error("rust.missing-generated", missing + " is missing",
-                        "kbuild passes its cfg flags to rustc; 6.13 and later refuse an M= build without it",
+                        "kbuild passes its cfg flags to rustc; " + KernelGeneration.firstStrict().id()
+                                + " and later refuse an M= build without it",
                         "Package the built tree with 'rkmod package'"));
             }
         }
@@ -127,7 +129,7 @@ public final class DoctorWorkflow {
                 "Run: " + cmd));
         out.add(Finding.info("tools.rustc", "Completion needs '" + rustcText + "'",
                 match.isPresent() ? "found: " + match.get().description() : "not found on this machine", null));
-        Optional<dev.rkmod.workflow.toolchain.Toolchain> tc = match.map(RustcFinder.Candidate::toolchain);
+        Optional<Toolchain> tc = match.map(RustcFinder.Candidate::toolchain);
         if (bindgenText != null) {
             String found = tc.map(t -> probe(t, t.bindgen())).orElseGet(() -> probeHost("bindgen"));
             out.add(Finding.info("tools.bindgen", "Completion needs '" + bindgenText + "'",
@@ -156,8 +158,8 @@ public final class DoctorWorkflow {
         return "rkmod headers complete --kdir " + tree.dir() + " --out linux-" + tree.release() + "-rust";
     }
 
-    private String probe(dev.rkmod.workflow.toolchain.Toolchain t, String program) {
-        try (dev.rkmod.workflow.toolchain.Toolchain.Session s = t.open(ctx, List.of())) {
+    private String probe(Toolchain t, String program) {
+        try (Toolchain.Shell s = t.open(ctx, List.of())) {
             return s.version(program, null).orElse(null);
         } catch (RkmodException e) {
             return null;
@@ -165,56 +167,53 @@ public final class DoctorWorkflow {
     }
 
     private String probeHost(String program) {
-        return ctx.host().which(program).map(p -> probe(dev.rkmod.workflow.toolchain.Toolchain.host(p, "custom"),
-                p.toString())).orElse(null);
+        return ctx.host().which(program).map(p -> probe(Toolchain.host(p, Optional.empty()), p.toString())).orElse(null);
     }
 
     /** The rustc string every rmeta carries; null when they cannot be read or disagree. */
-    private String rmetaVersions(KernelTree tree, List<Finding> out) {
-        TreeMap<String, List<String>> byVersion = new TreeMap<>();
-        for (String c : tree.crates()) {
-            Path f = tree.dir().resolve("rust/lib" + c + ".rmeta");
-            try {
-                byVersion.computeIfAbsent(RmetaHeader.read(f).rustcVersion(), k -> new ArrayList<>()).add("lib" + c);
-            } catch (FormatException e) {
+    private static String rmetaVersions(KernelTree tree, List<Finding> out) {
+        RmetaVersions v = tree.rmetaVersions();
+        for (RmetaVersions.Unreadable u : v.unreadable()) {
+            if (u.error() instanceof FormatException e) {
                 out.add(Finding.error("rust.rmeta-corrupt", e.what(), e.why() + " (" + e.reason() + ")",
                         "Package a freshly built tree"));
-            } catch (IOException e) {
-                out.add(Finding.error("rust.rmeta-unreadable", "Cannot read " + f, e.getMessage(), "Check permissions"));
+            } else {
+                out.add(Finding.error("rust.rmeta-unreadable", "Cannot read " + u.file(), u.error().getMessage(),
+                        "Check permissions"));
             }
         }
-        Optional<String> config = tree.config().string("RUSTC_VERSION_TEXT");
-        if (byVersion.size() > 1) {
-            out.add(Finding.error("rustc.rmeta-mixed", "The rmeta files were made by different compilers: " + byVersion,
+        if (v.mixed()) {
+            out.add(Finding.error("rustc.rmeta-mixed", "The rmeta files were made by different compilers: "
+                            + v.describe(c -> "lib" + c),
                     "rustc refuses crates from another compiler or build (E0514, E0460 found possibly newer version)",
                     "Do not mix rust/ files from two builds; package one complete build tree"));
             return null;
         }
-        if (byVersion.isEmpty()) {
-            return config.orElse(null);
+        if (v.rmeta().isEmpty()) {
+            return v.configText().orElse(null);
         }
-        String v = byVersion.firstKey();
-        if (config.isPresent() && !config.get().equals(v)) {
-            out.add(Finding.error("rustc.config-mismatch", "rmeta files say '" + v + "', CONFIG_RUSTC_VERSION_TEXT says '"
-                            + config.get() + "'", "The Rust set and .config come from different builds",
-                    "Package one complete build tree"));
+        if (v.configDisagrees()) {
+            out.add(Finding.error("rustc.config-mismatch", "rmeta files say '" + v.rmeta().get()
+                            + "', CONFIG_RUSTC_VERSION_TEXT says '" + v.configText().get() + "'",
+                    "The Rust set and .config come from different builds", "Package one complete build tree"));
         }
-        return v;
+        return v.rmeta().get();
     }
 
     private Optional<RustcFinder.Candidate> compiler(KernelTree tree, String wanted, Optional<Path> rustc,
                                                      List<Finding> out) {
         List<RustcFinder.Candidate> all = new RustcFinder(ctx).candidates(rustc);
-        Optional<RustcFinder.Candidate> used = rustc.isPresent()
-                ? all.stream().filter(c -> c.description().startsWith("--rustc")).findFirst()
-                : all.stream().filter(c -> c.description().startsWith("rustc on PATH")).findFirst();
+        RustcFinder.Source intended = rustc.isPresent() ? RustcFinder.Source.EXPLICIT : RustcFinder.Source.PATH;
+        Optional<RustcFinder.Candidate> used = all.stream().filter(c -> c.source() == intended).findFirst();
         Optional<RustcFinder.Candidate> match = all.stream().filter(c -> c.matches(wanted)).findFirst();
         String rustcVar = match.map(c -> c.toolchain().rootDir().isPresent()
                 ? "its /usr/bin/rustc under chroot " + c.toolchain().rootDir().get() + " (rkmod build runs it there)"
                 : "RUSTC=" + c.toolchain().rustc()).orElse(null);
+        RustcVersion kernels = RustcVersion.parse(wanted);
         if (used.isPresent() && !used.get().matches(wanted)) {
             String got = used.get().version() == null ? "nothing (it does not run)" : "'" + used.get().version() + "'";
-            boolean sameNumber = used.get().version() != null && sameRelease(used.get().version(), wanted);
+            boolean sameNumber = used.get().version() != null
+                    && RustcVersion.parse(used.get().version()).sameRelease(kernels);
             String effect = sameNumber
                     ? "Only the suffix differs, and rustc compares the whole string: E0514 found crate `core` compiled by an"
                     + " incompatible version of rustc"
@@ -241,16 +240,21 @@ public final class DoctorWorkflow {
         } else {
             out.add(Finding.info("rustc.match", match.get().description() + " matches '" + wanted + "'", null, rustcVar));
         }
-        KernelGeneration g = tree.generation();
-        if (compare(release(wanted), g.minRustc()) < 0) {
-            out.add(Finding.warning("rustc.min-version", "'" + wanted + "' is older than the " + g.minRustc()
-                    + " this kernel generation expects", "scripts/min-tool-version.sh lists " + g.minRustc(), null));
+        RustcVersion min = tree.generation().minRustc();
+        if (kernels.isOlderThan(min)) {
+            out.add(Finding.warning("rustc.min-version", "'" + wanted + "' is older than the " + min
+                    + " this kernel generation expects", "scripts/min-tool-version.sh lists " + min, null));
         }
-        if (compare(release(wanted), "1.63.0") < 0) {
-            out.add(Finding.warning("target.path-hash", "The kernel was built with rustc " + release(wanted)
+        RustcVersion byContents = KernelGeneration.TARGET_BY_CONTENTS;
+        if (kernels.isOlderThan(byContents)) {
+            String lastByPath = byContents.major() + "." + (byContents.minor() - 1);
+            String firstByContents = byContents.major() + "." + byContents.minor();
+            out.add(Finding.warning("target.path-hash", "The kernel was built with rustc " + kernels.release()
                             + ", which hashes the target.json path",
-                    "rustc up to 1.62 names the target by its path, so a moved tree fails with E0461 (the seed's case)",
-                    "Build the module at the tree's original path, or rebuild the kernel with rustc 1.63 or later"));
+                    "rustc up to " + lastByPath + " names the target by its path, so a moved tree fails with E0461 (the"
+                            + " seed's case)",
+                    "Build the module at the tree's original path, or rebuild the kernel with rustc " + firstByContents
+                            + " or later"));
         }
         return match;
     }
@@ -344,37 +348,6 @@ public final class DoctorWorkflow {
         if (tree.config().isEnabled("RUST_INLINE_HELPERS") && ctx.host().which("llvm-link").isEmpty()) {
             out.add(Finding.error("cc.missing-llvm-link", "llvm-link is not installed",
                     "CONFIG_RUST_INLINE_HELPERS links rust/helpers/helpers_module.bc into every module", "Install llvm"));
-        }
-    }
-
-    static boolean sameRelease(String a, String b) {
-        return release(a).equals(release(b));
-    }
-
-    /** "rustc 1.63.0 (…)" -> "1.63.0". */
-    static String release(String version) {
-        String[] p = version.split(" ");
-        return p.length > 1 ? p[1] : version;
-    }
-
-    static int compare(String a, String b) {
-        String[] x = a.split("[.-]");
-        String[] y = b.split("[.-]");
-        for (int i = 0; i < 3; i++) {
-            int xi = i < x.length ? parse(x[i]) : 0;
-            int yi = i < y.length ? parse(y[i]) : 0;
-            if (xi != yi) {
-                return Integer.compare(xi, yi);
-            }
-        }
-        return 0;
-    }
-
-    private static int parse(String s) {
-        try {
-            return Integer.parseInt(s.replaceAll("\\D.*", ""));
-        } catch (NumberFormatException e) {
-            return 0;
         }
     }
 }

@@ -199,7 +199,7 @@ public final class HeadersWorkflow {
             toolchain = explicitRustc(req.rustc().get(), k.rustcText(), k.release(), k);
         } else {
             dk.requireExactTools(k);
-            toolchain = Toolchain.root(k.root(), Profile.forDistro(k.distro()).orElseThrow().id());
+            toolchain = Toolchain.root(k.root(), Optional.of(Profile.forDistro(k.distro()).orElseThrow()));
         }
         Map<String, String> key = new LinkedHashMap<>();
         key.put("schema", SCHEMA);
@@ -277,7 +277,7 @@ public final class HeadersWorkflow {
                     "The Rust set must be made by the exact rustc that built the kernel, suffix included; rkmod never"
                             + " builds with a near miss", "Pass the kernel's exact rustc");
         }
-        return Toolchain.host(rustc, "custom");
+        return Toolchain.host(rustc, Optional.empty());
     }
 
     private static void requireRust(Path kdir, KernelConfig config, String release) {
@@ -368,7 +368,7 @@ public final class HeadersWorkflow {
         argv.add(TARGET);
         long t2 = System.nanoTime();
         ProcessResult r;
-        try (Toolchain.Session s = tc.open(ctx, List.of(source.dir(), tree));
+        try (Toolchain.Shell s = tc.open(ctx, List.of(source.dir(), tree));
              Stage stage = Stage.start(ctx.events(), "make", TARGET + " of Linux " + in.release() + " with "
                      + (clang ? "clang (LLVM=1)" : "its gcc") + " and " + tc.describe())) {
             r = ctx.runner().run(s.spec(null, argv).label("make").timeout(req.timeout()).capture().allowFailure());

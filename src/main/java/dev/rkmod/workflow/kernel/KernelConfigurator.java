@@ -100,7 +100,7 @@ public final class KernelConfigurator {
      *
      * @param baseFile the base config already read, for BaseConfig.File/Debian; null for tiny-rust
      */
-    public ConfigOutcome configure(Toolchain.Session session, Path srcDir, Path outDir, Request req, KernelConfig baseFile) {
+    public ConfigOutcome configure(Toolchain.Shell session, Path srcDir, Path outDir, Request req, KernelConfig baseFile) {
         boolean inTree = srcDir.equals(outDir);
         List<String> make = new ArrayList<>(List.of("make", "-C", srcDir.toString()));
         if (!inTree) {
@@ -218,13 +218,13 @@ public final class KernelConfigurator {
         }
     }
 
-    private KernelConfig olddefconfig(Toolchain.Session session, List<String> make, Path outDir, KernelConfig input) {
+    private KernelConfig olddefconfig(Toolchain.Shell session, List<String> make, Path outDir, KernelConfig input) {
         FileOps.writeAtomically(outDir.resolve(".config"), input.format().getBytes(StandardCharsets.UTF_8));
         run(session, make, "olddefconfig");
         return read(outDir.resolve(".config"));
     }
 
-    private void run(Toolchain.Session session, List<String> make, String target) {
+    private void run(Toolchain.Shell session, List<String> make, String target) {
         ctx.runner().run(session.spec(null, concat(make, target)).label("make " + target)
                 .timeout(CONFIG_TIMEOUT).failureCode(ExitCode.BUILD_FAILED));
     }

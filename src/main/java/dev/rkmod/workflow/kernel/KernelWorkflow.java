@@ -111,7 +111,7 @@ public final class KernelWorkflow {
     public ConfigOutcome config(KernelRequest req, Optional<Path> out) {
         Resolved r = resolve(req);
         Path work = ctx.cache().scratch("config");
-        try (Toolchain.Session session = r.toolchain().open(ctx, List.of(r.source().dir(), work))) {
+        try (Toolchain.Shell session = r.toolchain().open(ctx, List.of(r.source().dir(), work))) {
             ConfigOutcome outcome = new KernelConfigurator(ctx).configure(session, r.source().dir(), work,
                     new KernelConfigurator.Request(req.base(), req.fragments(), req.fixRust()), r.baseFile());
             if (out.isPresent() && outcome.rustEnabled()) {
@@ -130,7 +130,7 @@ public final class KernelWorkflow {
     public Built build(KernelRequest req) {
         Resolved r = resolve(req);
         Toolchain.Identity id;
-        try (Toolchain.Session s = r.toolchain().open(ctx, List.of())) {
+        try (Toolchain.Shell s = r.toolchain().open(ctx, List.of())) {
             id = s.identity();
         }
         Map<String, String> inputs = new LinkedHashMap<>();
@@ -176,7 +176,7 @@ public final class KernelWorkflow {
             stage.ok();
         }
         long objects;
-        try (Toolchain.Session session = r.toolchain().open(ctx, List.of(dir))) {
+        try (Toolchain.Shell session = r.toolchain().open(ctx, List.of(dir))) {
             ConfigOutcome outcome = new KernelConfigurator(ctx).configure(session, dir, dir,
                     new KernelConfigurator.Request(req.base(), req.fragments(), req.fixRust()), r.baseFile());
             if (!outcome.rustEnabled()) {
@@ -188,7 +188,7 @@ public final class KernelWorkflow {
         writeExtras(dir, req, r, id, Duration.ofNanos(System.nanoTime() - start), objects);
     }
 
-    private long make(Toolchain.Session session, Path dir, KernelRequest req, Resolved r) {
+    private long make(Toolchain.Shell session, Path dir, KernelRequest req, Resolved r) {
         long estimate = estimateObjects(r.source().version(), req.base().describe());
         AtomicLong done = new AtomicLong();
         List<String> argv = new ArrayList<>(List.of("make", "-C", dir.toString()));
@@ -246,11 +246,13 @@ public final class KernelWorkflow {
         if (!Files.isRegularFile(dir.resolve("rust/libmacros.so"))) {
             missing.add("rust/libmacros.so");
         }
-        Optional<KernelGeneration> gen = KernelGeneration.detect(crates, Files.exists(dir.resolve("rust/target.json")), null);
+        Optional<KernelGeneration> gen = KernelTree.generation(dir, null);
         if (gen.isPresent() && !Files.isRegularFile(dir.resolve(gen.get().targetSpec()))) {
             missing.add(gen.get().targetSpec());
         }
-        for (String f : List.of("Module.symvers", "include/config/kernel.release", "include/generated/rustc_cfg")) {
+        List<String> needed = new ArrayList<>(List.of("Module.symvers", "include/config/kernel.release"));
+        needed.addAll(KernelGeneration.RUST_GENERATED);
+        for (String f : needed) {
             if (!Files.isRegularFile(dir.resolve(f))) {
                 missing.add(f);
             }
@@ -265,13 +267,12 @@ public final class KernelWorkflow {
             throws IOException {
         String release = Files.readString(dir.resolve("include/config/kernel.release")).strip();
         KernelConfig config = KernelConfig.read(dir.resolve(".config"));
-        Optional<KernelGeneration> gen = KernelGeneration.detect(KernelTree.crates(dir), Files.exists(dir.resolve("rust/target.json")),
-                r.source().version());
+        Optional<KernelGeneration> gen = KernelTree.generation(dir, r.source().version());
         List<String> fragments = req.fragments().stream().map(p -> p.toAbsolutePath().toString()).toList();
         KernelManifest m = new KernelManifest(1, release, r.source().version(), config.arch().orElse(kernelArch()),
                 gen.map(KernelGeneration::id).orElse("unknown"), r.source().origin().toAbsolutePath().toString(),
                 r.source().identity(), req.base().describe(), fragments, req.fixRust(),
-                CacheKey.sha256(Files.readAllBytes(dir.resolve(".config"))), id.location(), r.toolchain().profile(),
+                CacheKey.sha256(Files.readAllBytes(dir.resolve(".config"))), id.location(), r.toolchain().profileId(),
                 r.toolchain().rootDir().map(Path::toString).orElse(null), r.toolchain().rustc(),
                 id.rustc(), id.bindgen(), id.clang(), id.lld(), id.llvm(), took.toSeconds(), objects,
                 "arch/x86/boot/bzImage", Instant.now().toString());

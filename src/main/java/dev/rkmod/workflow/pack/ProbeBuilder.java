@@ -40,14 +40,14 @@ final class ProbeBuilder {
                 "rkmod_probe_rs", "rkmod Rust probe", "rkmod"));
         Files.writeString(rs.resolve("Kbuild"), "obj-m := rkmod_probe_rs.o\n");
         List<Path> kos = new ArrayList<>();
-        try (Toolchain.Session s = toolchain.open(ctx, List.of(tree.dir(), work))) {
+        try (Toolchain.Shell s = toolchain.open(ctx, List.of(tree.dir(), work))) {
             kos.add(make(s, tree, c, "C", "rkmod_probe_c.ko"));
             kos.add(make(s, tree, rs, "Rust", "rkmod_probe_rs.ko"));
         }
         return kos;
     }
 
-    private Path make(Toolchain.Session s, KernelTree tree, Path dir, String kind, String ko) {
+    private Path make(Toolchain.Shell s, KernelTree tree, Path dir, String kind, String ko) {
         List<String> argv = new ArrayList<>(List.of("make", "-C", tree.dir().toString(), "M=" + dir));
         if (tree.llvm()) {
             argv.add("LLVM=1");

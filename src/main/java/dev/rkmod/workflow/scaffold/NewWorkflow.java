@@ -26,20 +26,15 @@ public final class NewWorkflow {
 
     public Created create(String name, Optional<Path> kdir, Optional<String> generationId, Path dir, String description,
                           String author, boolean force) {
-        if (!ModuleTemplates.MODULE_NAME.matcher(name).matches()) {
-            throw new RkmodException(ExitCode.USAGE, "'" + name + "' is not a valid module name",
-                    "A module name must be a Rust identifier and a kernel module name: lower-case letters, digits and"
-                            + " underscores, starting with a letter, at most 55 characters",
-                    "Use a name such as rust_out_of_tree");
-        }
+        ModuleTemplates.checkModuleName(name);
         KernelGeneration gen;
         if (kdir.isPresent()) {
             gen = KernelTree.open(kdir.get()).generation();
         } else if (generationId.isPresent()) {
-            gen = Arrays.stream(KernelGeneration.values()).filter(g -> g.id().equals(generationId.get())).findFirst()
-                    .orElseThrow(() -> new RkmodException(ExitCode.USAGE, "Unknown generation '" + generationId.get() + "'",
-                            "Known generations: " + Arrays.stream(KernelGeneration.values()).map(KernelGeneration::id).toList(),
-                            "Pass one of them, or --kdir to detect it"));
+            gen = KernelGeneration.byId(generationId.get()).orElseThrow(() -> new RkmodException(ExitCode.USAGE,
+                    "Unknown generation '" + generationId.get() + "'",
+                    "Known generations: " + Arrays.stream(KernelGeneration.values()).map(KernelGeneration::id).toList(),
+                    "Pass one of them, or --kdir to detect it"));
         } else {
             throw new RkmodException(ExitCode.USAGE, "rkmod new needs --kdir or --generation",
                     "The module! syntax and allocation API differ between kernel generations",

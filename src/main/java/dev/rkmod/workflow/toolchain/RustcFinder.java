@@ -24,8 +24,24 @@ import java.util.Optional;
 public final class RustcFinder {
     private static final Duration PROBE = Duration.ofSeconds(30);
 
+    /** Where a candidate was found. */
+    public enum Source {
+        /** The rustc the user named (--rustc). */
+        EXPLICIT,
+        /** The first rustc on PATH. */
+        PATH,
+        /** /usr/bin/rustc. */
+        SYSTEM,
+        /** Debian's rustc-web. */
+        RUSTC_WEB,
+        /** A rustup toolchain. */
+        RUSTUP,
+        /** /usr/bin/rustc of a Debian root in rkmod's cache. */
+        DEBIAN_ROOT
+    }
+
     /** One candidate: where it is, the toolchain that runs it, and what it printed (null if it cannot run). */
-    public record Candidate(String description, Toolchain toolchain, String version) {
+    public record Candidate(Source source, String description, Toolchain toolchain, String version) {
         public boolean matches(String wanted) {
             return version != null && version.equals(wanted);
         }
@@ -40,11 +56,11 @@ public final class RustcFinder {
     /** All candidates, explicit first. Duplicates (same real file) are listed once. */
     public List<Candidate> candidates(Optional<Path> explicit) {
         Map<String, Candidate> out = new LinkedHashMap<>();
-        explicit.ifPresent(p -> add(out, "--rustc " + p, p));
-        ctx.host().which("rustc").ifPresent(p -> add(out, "rustc on PATH (" + p + ")", p));
-        add(out, "/usr/bin/rustc", Path.of("/usr/bin/rustc"));
+        explicit.ifPresent(p -> add(out, Source.EXPLICIT, "--rustc " + p, p));
+        ctx.host().which("rustc").ifPresent(p -> add(out, Source.PATH, "rustc on PATH (" + p + ")", p));
+        add(out, Source.SYSTEM, "/usr/bin/rustc", Path.of("/usr/bin/rustc"));
         for (Path p : List.of(Path.of("/usr/bin/rustc-web"), Path.of("/usr/lib/rustc-web/bin/rustc"))) {
-            add(out, "rustc-web (" + p + ")", p);
+            add(out, Source.RUSTC_WEB, "rustc-web (" + p + ")", p);
         }
         String home = ctx.host().env().getOrDefault("HOME", System.getProperty("user.home"));
         Path rustupHome = Path.of(ctx.host().env().getOrDefault("RUSTUP_HOME", home + "/.rustup"));
@@ -58,22 +74,22 @@ public final class RustcFinder {
             }
             dirs.sort(null);
             for (Path d : dirs) {
-                add(out, "rustup toolchain " + d.getFileName(), d.resolve("bin/rustc"));
+                add(out, Source.RUSTUP, "rustup toolchain " + d.getFileName(), d.resolve("bin/rustc"));
             }
         }
         if (ctx.host().isRoot()) {
             for (CacheEntry e : ctx.cache().list()) {
                 Path bin = e.dir().resolve("root/usr/bin/rustc");
                 if (e.kind().equals(DebianRoots.KIND) && Files.isExecutable(bin)) {
-                    Toolchain t = Toolchain.root(e.dir().resolve("root"), "root");
+                    Toolchain t = Toolchain.root(e.dir().resolve("root"), Optional.empty());
                     String v = remembered(bin).orElseGet(() -> {
-                        try (Toolchain.Session s = t.open(ctx, List.of())) {
+                        try (Toolchain.Shell s = t.open(ctx, List.of())) {
                             String found = s.version("/usr/bin/rustc", null).orElse(null);
                             remember(bin, found);
                             return found;
                         }
                     });
-                    out.putIfAbsent("root:" + e.dir(), new Candidate("rkmod's " + e.description(), t, v));
+                    out.putIfAbsent("root:" + e.dir(), new Candidate(Source.DEBIAN_ROOT, "rkmod's " + e.description(), t, v));
                 }
             }
         }
@@ -86,7 +102,7 @@ public final class RustcFinder {
         return candidates(explicit).stream().filter(c -> c.matches(wanted)).findFirst();
     }
 
-    private void add(Map<String, Candidate> out, String description, Path rustc) {
+    private void add(Map<String, Candidate> out, Source source, String description, Path rustc) {
         if (!Files.isRegularFile(rustc) || !Files.isExecutable(rustc)) {
             return;
         }
@@ -114,7 +130,7 @@ public final class RustcFinder {
             }
             return v;
         });
-        out.put(key, new Candidate(description, Toolchain.host(rustc, "custom"), version));
+        out.put(key, new Candidate(source, description, Toolchain.host(rustc, Optional.empty()), version));
     }
 
     // --- a memo of version strings by file identity, so that doctor runs no compiler on a warm machine ---

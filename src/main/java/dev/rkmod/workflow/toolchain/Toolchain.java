@@ -4,6 +4,7 @@ import dev.rkmod.infra.host.Chroot;
 import dev.rkmod.infra.process.ProcessResult;
 import dev.rkmod.infra.process.ProcessSpec;
 import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.Profile;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 
@@ -29,26 +30,29 @@ public final class Toolchain {
     private final Path root;
     private final String rustc;
     private final String bindgen;
-    private final String profile;
+    private final Profile profile;
 
-    private Toolchain(Path root, String rustc, String bindgen, String profile) {
+    private Toolchain(Path root, String rustc, String bindgen, Profile profile) {
         this.root = root;
         this.rustc = rustc;
         this.bindgen = bindgen;
         this.profile = profile;
     }
 
-    /** Programs on this host; {@code rustc} is an absolute path. bindgen is looked up beside it, then in /usr/bin. */
-    public static Toolchain host(Path rustc, String profile) {
+    /**
+     * Programs on this host; {@code rustc} is an absolute path. bindgen is looked up beside it, then in /usr/bin.
+     * {@code profile} is the profile that pins this toolchain, or empty for a rustc chosen by hand or found.
+     */
+    public static Toolchain host(Path rustc, Optional<Profile> profile) {
         Path abs = rustc.toAbsolutePath().normalize();
         Path beside = abs.resolveSibling("bindgen");
         String bindgen = Files.isExecutable(beside) ? beside.toString() : "/usr/bin/bindgen";
-        return new Toolchain(null, abs.toString(), bindgen, profile);
+        return new Toolchain(null, abs.toString(), bindgen, profile.orElse(null));
     }
 
-    /** The toolchain of a Debian root (/usr/bin/rustc and /usr/bin/bindgen inside it). */
-    public static Toolchain root(Path root, String profile) {
-        return new Toolchain(root.toAbsolutePath().normalize(), "/usr/bin/rustc", "/usr/bin/bindgen", profile);
+    /** The toolchain of a Debian root (/usr/bin/rustc and /usr/bin/bindgen inside it); {@code profile} as for host. */
+    public static Toolchain root(Path root, Optional<Profile> profile) {
+        return new Toolchain(root.toAbsolutePath().normalize(), "/usr/bin/rustc", "/usr/bin/bindgen", profile.orElse(null));
     }
 
     /** The Debian root, when the toolchain lives in one. */
@@ -64,9 +68,14 @@ public final class Toolchain {
         return bindgen;
     }
 
-    /** The profile the toolchain came from ("6.1", "6.12") or "custom". */
-    public String profile() {
-        return profile;
+    /** The profile that pins this toolchain; empty for a rustc chosen by hand or found on the machine. */
+    public Optional<Profile> profile() {
+        return Optional.ofNullable(profile);
+    }
+
+    /** The profile's id as manifests record it and commands take it: "6.1", "6.12", or "custom" without a profile. */
+    public String profileId() {
+        return profile == null ? "custom" : profile.id();
     }
 
     public String describe() {
@@ -104,7 +113,7 @@ public final class Toolchain {
                     "The toolchain (" + describe() + ") lacks " + String.join(", ", missing),
                     "A Rust-enabled kernel needs rustc, bindgen, rust-src, clang and lld at configure time; without"
                             + " them Kconfig silently drops CONFIG_RUST",
-                    "Run 'rkmod deps --install --profile " + (profile.equals("custom") ? "6.1" : profile) + "'");
+                    "Run 'rkmod deps --install --profile " + profile().orElse(Profile.LINUX_6_1).id() + "'");
         }
     }
 
@@ -130,20 +139,23 @@ public final class Toolchain {
         return Files.isRegularFile(p);
     }
 
-    /** Opens a session; {@code visible} are host directories the programs must see (bind-mounted in a root). */
-    public Session open(Context ctx, List<Path> visible) {
+    /** Opens a shell; {@code visible} are host directories the programs must see (bind-mounted in a root). */
+    public Shell open(Context ctx, List<Path> visible) {
         if (root == null) {
-            return new Session(ctx, null);
+            return new Shell(ctx, null);
         }
-        return new Session(ctx, Chroot.enter(root, ctx.runner(), ctx.host(), visible));
+        return new Shell(ctx, Chroot.enter(root, ctx.runner(), ctx.host(), visible));
     }
 
-    /** Runs programs of the toolchain. Close it to unmount what it mounted. */
-    public final class Session implements AutoCloseable {
+    /**
+     * Where the toolchain's programs run, with its clean environment: on the host, or under chroot in its root. Close
+     * it to unmount what it mounted.
+     */
+    public final class Shell implements AutoCloseable {
         private final Context ctx;
         private final Chroot chroot;
 
-        private Session(Context ctx, Chroot chroot) {
+        private Shell(Context ctx, Chroot chroot) {
             this.ctx = ctx;
             this.chroot = chroot;
         }
@@ -183,7 +195,7 @@ public final class Toolchain {
             Map<String, String> v = new LinkedHashMap<>();
             v.put("rustc", version(rustc, null).orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
                     "Cannot run " + rustc + " --version in " + describe(), null,
-                    "Run 'rkmod deps --install --profile " + profile + "'")));
+                    "Run 'rkmod deps --install --profile " + profileId() + "'")));
             v.put("bindgen", version(bindgen, null).orElse("missing"));
             v.put("clang", version("clang", "clang version").orElse("missing"));
             v.put("lld", version("ld.lld", null).orElse("missing"));
@@ -200,11 +212,5 @@ public final class Toolchain {
     }
 
     /** Version strings that identify a toolchain, exactly as the programs print them. */
-    public record Identity(String location, String rustc, String bindgen, String clang, String lld, String llvm) {
-        /** The bare rustc version ("1.63.0") from "rustc 1.63.0 (…)". */
-        public String rustcRelease() {
-            String[] p = rustc.split(" ");
-            return p.length > 1 ? p[1] : rustc;
-        }
-    }
+    public record Identity(String location, String rustc, String bindgen, String clang, String lld, String llvm) { }
 }

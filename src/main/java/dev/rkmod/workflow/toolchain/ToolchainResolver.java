@@ -20,14 +20,14 @@ public final class ToolchainResolver {
     /** The pinned toolchain of a profile: host packages, or its debootstrap root (which must exist). */
     public Toolchain forProfile(Profile profile) {
         if (profile.root().isEmpty()) {
-            return Toolchain.host(Path.of(profile.rustc()), profile.id());
+            return Toolchain.host(Path.of(profile.rustc()), Optional.of(profile));
         }
         Path root = new DebianRoots(ctx).find(profile.root().get()).orElseThrow(() -> new RkmodException(
                 ExitCode.ENVIRONMENT, "The Debian " + profile.root().get().suite() + " root for profile " + profile.id()
                 + " has not been made",
                 "Kernels of this profile are built with the toolchain inside that root",
                 "Run 'rkmod deps --install --profile " + profile.id() + "' (as root)"));
-        return Toolchain.root(root, profile.id());
+        return Toolchain.root(root, Optional.of(profile));
     }
 
     /**
@@ -44,7 +44,7 @@ public final class ToolchainResolver {
                 throw new RkmodException(ExitCode.ENVIRONMENT, "--toolchain " + r + " is not an executable rustc",
                         null, "Pass the path of a rustc binary, such as /usr/bin/rustc");
             }
-            return Toolchain.host(r, profile.map(Profile::id).orElse("custom"));
+            return Toolchain.host(r, profile);
         }
         if (root.isPresent()) {
             Path r = root.get();
@@ -52,7 +52,7 @@ public final class ToolchainResolver {
                 throw new RkmodException(ExitCode.ENVIRONMENT, "--root " + r + " has no usr/bin/rustc",
                         "The root's toolchain is used for the build", "Pass a Debian root made by 'rkmod deps --install'");
             }
-            return Toolchain.root(r, profile.map(Profile::id).orElse("custom"));
+            return Toolchain.root(r, profile);
         }
         return forProfile(profile.orElseThrow(() -> new RkmodException(ExitCode.USAGE,
                 "No pinned toolchain is known for this kernel",

@@ -3,7 +3,6 @@ package dev.rkmod.workflow.tree;
 import dev.rkmod.format.FormatException;
 import dev.rkmod.format.KconfigDependencies;
 import dev.rkmod.format.KernelConfig;
-import dev.rkmod.format.RmetaHeader;
 import dev.rkmod.format.TargetSpec;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.KernelGeneration;
@@ -18,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * A built kernel tree or an rkmod package, as an external-module build sees it: its config, release,
@@ -58,7 +56,8 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
                     "Check the tree", e);
         }
         if (!config.value("RUST").equals("y")) {
-            throw new RkmodException(ExitCode.ENVIRONMENT, dir + " was built without CONFIG_RUST",
+            throw new RkmodException(RkmodException.Kind.RUST_DISABLED, ExitCode.ENVIRONMENT,
+                    dir + " was built without CONFIG_RUST",
                     "Rust modules cannot be built against it" + blockersOf(dir, config),
                     "Rebuild the kernel with Rust enabled: 'rkmod kernel build --config " + dir.resolve(".config")
                             + " --fix-rust'");
@@ -70,10 +69,8 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
             throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot read the kernel release", e.getMessage(), null, e);
         }
         Set<String> crates = crates(dir);
-        KernelGeneration gen = KernelGeneration.detect(crates, Files.exists(dir.resolve("rust/target.json")), release)
-                .orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
-                        "rkmod does not know the Rust module API of Linux " + release, null,
-                        "Use a 6.1 or newer kernel"));
+        KernelGeneration gen = generation(dir, release).orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
+                "rkmod does not know the Rust module API of Linux " + release, null, "Use a 6.1 or newer kernel"));
         return new KernelTree(dir.toAbsolutePath().normalize(), config, release, gen, crates);
     }
 
@@ -92,6 +89,14 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /**
+     * The generation of the tree in {@code dir}, decided from its contents (crates, target spec location), with the
+     * release (may be null) as the tie-breaker.
+     */
+    public static Optional<KernelGeneration> generation(Path dir, String release) {
+        return KernelGeneration.detect(crates(dir), Files.exists(dir.resolve(KernelGeneration.RUST_TARGET_SPEC)), release);
     }
 
     /** Names of {@code rust/lib*.rmeta} crates. */
@@ -122,7 +127,7 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
         }
         List<String> files = new ArrayList<>(List.of(generation.targetSpec()));
         generation.procMacros().forEach(m -> files.add("rust/lib" + m + ".so"));
-        files.add("include/generated/rustc_cfg");
+        files.addAll(KernelGeneration.RUST_GENERATED);
         for (String f : files) {
             if (!Files.isRegularFile(dir.resolve(f))) {
                 missing.add(f);
@@ -140,34 +145,34 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
      * CONFIG_RUSTC_VERSION_TEXT.
      */
     public String rustcVersion() {
-        TreeMap<String, List<String>> byVersion = new TreeMap<>();
-        for (String c : crates) {
-            Path f = dir.resolve("rust/lib" + c + ".rmeta");
-            try {
-                byVersion.computeIfAbsent(RmetaHeader.read(f).rustcVersion(), k -> new ArrayList<>()).add(f.getFileName().toString());
-            } catch (IOException e) {
-                throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot read " + f, e.getMessage(), null, e);
-            } catch (FormatException e) {
+        RmetaVersions v = rmetaVersions();
+        if (!v.unreadable().isEmpty()) {
+            RmetaVersions.Unreadable u = v.unreadable().get(0);
+            if (u.error() instanceof FormatException e) {
                 throw new RkmodException(ExitCode.ENVIRONMENT, e.what(), e.why(), e.fix());
             }
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot read " + u.file(), u.error().getMessage(), null, u.error());
         }
-        if (byVersion.size() > 1) {
+        if (v.mixed()) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "The rmeta files in " + dir.resolve("rust")
-                    + " were made by different compilers: " + byVersion,
+                    + " were made by different compilers: " + v.describe(c -> "lib" + c + ".rmeta"),
                     "Crates from two builds cannot be mixed (rustc reports E0460/E0514)", "Rebuild the kernel tree");
         }
-        Optional<String> configText = config.string("RUSTC_VERSION_TEXT");
-        if (byVersion.isEmpty()) {
-            return configText.orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
+        if (v.rmeta().isEmpty()) {
+            return v.configText().orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
                     dir + " has no rust/*.rmeta and no CONFIG_RUSTC_VERSION_TEXT", null, "Rebuild with CONFIG_RUST=y"));
         }
-        String v = byVersion.firstKey();
-        if (configText.isPresent() && !configText.get().equals(v)) {
-            throw new RkmodException(ExitCode.ENVIRONMENT, "The rmeta files say '" + v + "' but CONFIG_RUSTC_VERSION_TEXT is '"
-                    + configText.get() + "'", "The Rust set and the config come from different builds",
-                    "Rebuild the kernel tree");
+        if (v.configDisagrees()) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "The rmeta files say '" + v.rmeta().get()
+                    + "' but CONFIG_RUSTC_VERSION_TEXT is '" + v.configText().get() + "'",
+                    "The Rust set and the config come from different builds", "Rebuild the kernel tree");
         }
-        return v;
+        return v.rmeta().get();
+    }
+
+    /** The rustc versions the rmeta headers and the config name, unjudged. */
+    public RmetaVersions rmetaVersions() {
+        return RmetaVersions.read(dir, crates, config);
     }
 
     public Optional<TargetSpec> targetSpec() {
