@@ -59,6 +59,24 @@ class SmallFormatsTest {
     }
 
     @Test
+    void bzImageVersionStringMustEndWithinItsBound() {
+        byte[] d = new byte[0x800];
+        d[0x202] = 'H';
+        d[0x203] = 'd';
+        d[0x204] = 'r';
+        d[0x205] = 'S';
+        d[0x20F] = 0x01; // version string at 0x300
+        java.util.Arrays.fill(d, 0x300, 0x300 + 512, (byte) '6');
+        assertThat(BzImage.parse(d, "512").versionString()).hasSize(512);
+        d[0x300 + 512] = '6';
+        assertThatThrownBy(() -> BzImage.parse(d, "513")).isInstanceOfSatisfying(FormatException.class,
+                e -> assertThat(e.reason()).isEqualTo(FormatException.Reason.CORRUPT));
+        byte[] cut = java.util.Arrays.copyOf(d, 0x300 + 100);
+        assertThatThrownBy(() -> BzImage.parse(cut, "cut")).isInstanceOfSatisfying(FormatException.class,
+                e -> assertThat(e.what()).isEqualTo("cut has a corrupt kernel version string"));
+    }
+
+    @Test
     void ktapWithPrintkPrefixes() {
         List<String> log = List.of(
                 "[    1.000000] booting",
