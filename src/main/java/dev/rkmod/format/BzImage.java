@@ -42,11 +42,8 @@ public record BzImage(int protocol, String versionString) {
             throw new FormatException(FormatException.Reason.CORRUPT, name + " has no kernel version string",
                     "Its kernel_version field points outside the header", "Rebuild the kernel");
         }
-        int end = at;
-        while (end < d.length && d[end] != 0 && end - at < 512) {
-            end++;
-        }
-        if (end >= d.length || d[end] != 0) {
+        int end = Bytes.indexOf(d, (byte) 0, at, at + 512 + 1); // at most 512 characters, then the NUL
+        if (end < 0) {
             throw new FormatException(FormatException.Reason.CORRUPT, name + " has a corrupt kernel version string",
                     "It is not NUL-terminated", "Rebuild the kernel");
         }

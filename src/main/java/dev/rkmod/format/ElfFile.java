@@ -235,12 +235,8 @@ public final class ElfFile {
             throw corrupt("a section name index " + index + " is past the name table (" + tableLen + " bytes)");
         }
         int start = (int) (tableOff + index);
-        int end = start;
-        int limit = (int) (tableOff + tableLen);
-        while (end < limit && data[end] != 0) {
-            end++;
-        }
-        if (end == limit) {
+        int end = Bytes.indexOf(data, (byte) 0, start, (int) (tableOff + tableLen));
+        if (end < 0) {
             throw corrupt("a section name is not NUL-terminated");
         }
         return new String(data, start, end - start, StandardCharsets.UTF_8);

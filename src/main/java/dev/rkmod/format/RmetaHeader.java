@@ -32,6 +32,11 @@ public record RmetaHeader(int metadataVersion, String rustcVersion, int stringOf
         return parse(head, file.toString());
     }
 
+    /** Whether rustc metadata starts anywhere in {@code data}, e.g. in the {@code .rustc} section of a proc-macro. */
+    public static boolean occursIn(byte[] data) {
+        return Bytes.contains(data, MAGIC);
+    }
+
     /** Parses the header at the start of {@code data}. */
     public static RmetaHeader parse(byte[] data, String name) {
         if (data.length < MAGIC.length + 1) {

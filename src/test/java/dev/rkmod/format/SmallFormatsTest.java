@@ -36,17 +36,19 @@ class SmallFormatsTest {
         assertThat(out.resolve("init")).hasContent("x");
     }
 
+    /** {@code size} bytes with the "HdrS" signature and a kernel_version pointer to 0x300 (0x200 + 0x100). */
+    static byte[] bzImage(int size) {
+        byte[] d = new byte[size];
+        System.arraycopy("HdrS".getBytes(StandardCharsets.US_ASCII), 0, d, 0x202, 4);
+        d[0x20F] = 0x01;
+        return d;
+    }
+
     @Test
     void bzImageHeader() {
-        byte[] d = new byte[0x400];
-        d[0x202] = 'H';
-        d[0x203] = 'd';
-        d[0x204] = 'r';
-        d[0x205] = 'S';
+        byte[] d = bzImage(0x400);
         d[0x206] = 0x0F;
         d[0x207] = 0x02;
-        d[0x20E] = 0x00;
-        d[0x20F] = 0x01; // version string at 0x300
         byte[] v = "6.1.192 (root@host) #1 Sat Nov 28".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(v, 0, d, 0x300, v.length);
         BzImage b = BzImage.parse(d, "k");
@@ -56,6 +58,19 @@ class SmallFormatsTest {
                 e -> assertThat(e.reason()).isEqualTo(FormatException.Reason.BAD_MAGIC));
         assertThatThrownBy(() -> BzImage.parse(new byte[10], "tiny")).isInstanceOfSatisfying(FormatException.class,
                 e -> assertThat(e.reason()).isEqualTo(FormatException.Reason.TRUNCATED));
+    }
+
+    @Test
+    void bzImageVersionStringMustEndWithinItsBound() {
+        byte[] d = bzImage(0x800);
+        java.util.Arrays.fill(d, 0x300, 0x300 + 512, (byte) '6');
+        assertThat(BzImage.parse(d, "512").versionString()).hasSize(512);
+        d[0x300 + 512] = '6';
+        assertThatThrownBy(() -> BzImage.parse(d, "513")).isInstanceOfSatisfying(FormatException.class,
+                e -> assertThat(e.reason()).isEqualTo(FormatException.Reason.CORRUPT));
+        byte[] cut = java.util.Arrays.copyOf(d, 0x300 + 100);
+        assertThatThrownBy(() -> BzImage.parse(cut, "cut")).isInstanceOfSatisfying(FormatException.class,
+                e -> assertThat(e.what()).isEqualTo("cut has a corrupt kernel version string"));
     }
 
     @Test

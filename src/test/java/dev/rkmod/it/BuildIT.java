@@ -1,9 +1,7 @@
 package dev.rkmod.it;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.rkmod.format.ModInfo;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -12,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static dev.rkmod.it.Rkmod.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -19,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * rustup's rustc first on PATH; the kernel's own samples built out of tree; and two failures.
  */
 class BuildIT {
+    @ItSetup.Work("rkmod-build")
     static Path work;
     static Path pkg61;
     static Path pkg612;
@@ -27,26 +27,10 @@ class BuildIT {
 
     @BeforeAll
     static void packages() throws Exception {
-        work = Files.createTempDirectory("rkmod-build");
-        Path kdir61 = PackageIT.tree("6.1");
-        Path kdir612 = PackageIT.tree("6.12");
-        pkg61 = work.resolve("relocated/linux-6.1");
-        pkg612 = work.resolve("relocated/linux-6.12");
-        for (Path[] p : new Path[][] {{kdir61, pkg61}, {kdir612, pkg612}}) {
-            Rkmod.Result r = Rkmod.jar(Map.of(), "package", "--kdir", p[0].toString(), "--out", p[1].toString(), "--no-verify", "-q");
-            assertThat(r.exit()).as(r.err()).isZero();
-        }
-        src61 = kdir61;
-        src612 = kdir612;
-    }
-
-    @AfterAll
-    static void cleanUp() throws Exception {
-        new ProcessBuilder("rm", "-rf", work.toString()).start().waitFor();
-    }
-
-    static JsonObject json(Rkmod.Result r) {
-        return JsonParser.parseString(r.out()).getAsJsonObject();
+        src61 = ItSetup.kernel("6.1");
+        src612 = ItSetup.kernel("6.12");
+        pkg61 = ItSetup.pack(src61, work.resolve("relocated/linux-6.1"));
+        pkg612 = ItSetup.pack(src612, work.resolve("relocated/linux-6.12"));
     }
 
     private static void newAndBuild(Path pkg, String expectedRustcCandidate) throws Exception {

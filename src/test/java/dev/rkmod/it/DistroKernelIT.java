@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -19,6 +18,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static dev.rkmod.it.Rkmod.finding;
+import static dev.rkmod.it.Rkmod.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -33,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DistroKernelIT {
+    @ItSetup.Work("rkmod-distro")
     static Path work;
     static boolean refused;
     static String refusal;
@@ -42,7 +44,6 @@ class DistroKernelIT {
 
     @BeforeAll
     static void profile() throws Exception {
-        work = Files.createTempDirectory("rkmod-distro");
         Rkmod.Result deps = Rkmod.jar(Map.of(), "deps", "--install", "--profile", "debian-sid", "--json");
         if (deps.exit() == 3 && deps.err().contains("was built with '") && deps.err().contains("never builds with a near miss")) {
             refused = true;
@@ -78,24 +79,6 @@ class DistroKernelIT {
         }
         assertThat(o.has("release")).as("linux-headers-amd64 is installed in the sid root").isTrue();
         return o;
-    }
-
-    @AfterAll
-    static void cleanUp() throws Exception {
-        new ProcessBuilder("rm", "-rf", work.toString()).start().waitFor();
-    }
-
-    static JsonObject json(Rkmod.Result r) {
-        return JsonParser.parseString(r.out()).getAsJsonObject();
-    }
-
-    static JsonObject finding(JsonObject doctor, String id) {
-        for (JsonElement e : doctor.getAsJsonArray("findings")) {
-            if (e.getAsJsonObject().get("id").getAsString().equals(id)) {
-                return e.getAsJsonObject();
-            }
-        }
-        throw new AssertionError("no finding " + id + " in " + doctor);
     }
 
     /** In the refusal case, the tests check that what they would do is refused with the same precise message. */
@@ -216,7 +199,7 @@ class DistroKernelIT {
         if (Files.isDirectory(common)) {
             hide.add(common);
         }
-        hiding(hide, () -> {
+        ItSetup.hidden(hide, () -> {
             for (Path m : List.of(mod, minimal)) {
                 Rkmod.Result b = Rkmod.jar(KernelIT.RUSTUP_FIRST, "build", m.toString(), "--kdir", elsewhere.toString(), "--json");
                 assertThat(b.exit()).as(b.out() + b.err()).isZero();
@@ -275,12 +258,12 @@ class DistroKernelIT {
     void bookwormsNonRustHeadersAreRefusedWithTheExplanation() throws Exception {
         Path dir = Files.createDirectories(work.resolve("bookworm-headers"));
         String pkgName = hostHeadersPackage();
-        run(dir, "apt-get", "download", pkgName);
+        ItSetup.run(dir, List.of("apt-get", "download", pkgName));
         Path deb;
         try (Stream<Path> s = Files.list(dir)) {
             deb = s.filter(p -> p.toString().endsWith(".deb")).findFirst().orElseThrow();
         }
-        run(dir, "dpkg-deb", "-x", deb.toString(), dir.resolve("x").toString());
+        ItSetup.run(dir, List.of("dpkg-deb", "-x", deb.toString(), dir.resolve("x").toString()));
         Path headers = dir.resolve("x/usr/src").resolve(pkgName.replace("linux-headers-", "linux-headers-"));
         assertThat(headers.resolve(".config")).content().doesNotContain("CONFIG_RUST=y");
         Rkmod.Result r = Rkmod.jar(Map.of(), "headers", "complete", "--kdir", headers.toString(),
@@ -324,30 +307,7 @@ class DistroKernelIT {
         }
         String top = tarball.getFileName().toString().replace(".tar.xz", "");
         Path tmp = Files.createTempDirectory(work, "src");
-        run(tmp, "tar", "-xf", tarball.toString(), top + "/" + member);
+        ItSetup.run(tmp, List.of("tar", "-xf", tarball.toString(), top + "/" + member));
         Files.copy(tmp.resolve(top).resolve(member), dest);
-    }
-
-    static void hiding(List<Path> dirs, PackageIT.ThrowingRunnable action) throws Exception {
-        List<Path[]> moved = new ArrayList<>();
-        try {
-            for (Path d : dirs) {
-                Path away = d.resolveSibling(d.getFileName() + ".hidden");
-                Files.move(d, away);
-                moved.add(new Path[] {d, away});
-            }
-            action.run();
-        } finally {
-            for (Path[] m : moved) {
-                Files.move(m[1], m[0]);
-            }
-        }
-    }
-
-    static void run(Path dir, String... argv) throws Exception {
-        Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", argv) + ": " + out).isZero();
     }
 }

@@ -1,9 +1,7 @@
 package dev.rkmod.it;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -11,29 +9,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
+import static dev.rkmod.it.Rkmod.finding;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** doctor on the real 6.1 and 6.12 trees, with rustup's rustc 1.95 first on PATH. */
 class DoctorIT {
+    @ItSetup.Work("rkmod-doctor")
     static Path work;
     static Path kdir61;
     static Path pkg612;
 
     @BeforeAll
     static void trees() throws Exception {
-        work = Files.createTempDirectory("rkmod-doctor");
-        kdir61 = PackageIT.tree("6.1");
-        pkg612 = work.resolve("pkg612");
-        Rkmod.Result r = Rkmod.jar(Map.of(), "package", "--kdir", PackageIT.tree("6.12").toString(), "--out",
-                pkg612.toString(), "--no-verify", "-q");
-        assertThat(r.exit()).as(r.err()).isZero();
-    }
-
-    @AfterAll
-    static void cleanUp() throws Exception {
-        new ProcessBuilder("rm", "-rf", work.toString()).start().waitFor();
+        kdir61 = ItSetup.kernel("6.1");
+        pkg612 = ItSetup.pack(ItSetup.kernel("6.12"), work.resolve("pkg612"));
     }
 
     static JsonObject doctor(Path kdir, String... extra) throws Exception {
@@ -45,20 +35,8 @@ class DoctorIT {
         return o;
     }
 
-    static JsonObject finding(JsonObject report, String id) {
-        for (JsonElement e : report.getAsJsonArray("findings")) {
-            if (e.getAsJsonObject().get("id").getAsString().equals(id)) {
-                return e.getAsJsonObject();
-            }
-        }
-        throw new AssertionError("no finding " + id + " in " + report);
-    }
-
     static Path copy(String name) throws Exception {
-        Path dir = work.resolve(name);
-        Rkmod.Result r = Rkmod.jar(Map.of(), "package", "--kdir", kdir61.toString(), "--out", dir.toString(), "--no-verify", "-q");
-        assertThat(r.exit()).as(r.err()).isZero();
-        return dir;
+        return ItSetup.pack(kdir61, work.resolve(name));
     }
 
     @Test

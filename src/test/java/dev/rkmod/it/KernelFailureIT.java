@@ -1,6 +1,5 @@
 package dev.rkmod.it;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -23,25 +22,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  * toolchain without rust-src. Each run uses its own cache so nothing half-built can hide.
  */
 class KernelFailureIT {
+    @ItSetup.Work("rkmod-kfail")
     static Path work;
     static Path brokenSource;
 
     @BeforeAll
     static void copySource() throws Exception {
-        work = Files.createTempDirectory("rkmod-kfail");
-        Path tar = Path.of("/usr/src/linux-source-6.1.tar.xz");
-        Process p = new ProcessBuilder("tar", "-xf", tar.toString(), "-C", work.toString()).inheritIO().start();
-        assertThat(p.waitFor(15, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).isZero();
+        ItSetup.run(List.of("tar", "-xf", "/usr/src/linux-source-6.1.tar.xz", "-C", work.toString()));
         brokenSource = work.resolve("linux-source-6.1");
         // scripts/mod/empty.c is compiled early in the make stage, after configuration succeeded
         Files.writeString(brokenSource.resolve("scripts/mod/empty.c"),
                 "\n#error rkmod-it-deliberate-failure\n", StandardOpenOption.APPEND);
-    }
-
-    @AfterAll
-    static void cleanUp() throws Exception {
-        new ProcessBuilder("rm", "-rf", work.toString()).start().waitFor();
     }
 
     private static List<Path> list(Path dir) throws Exception {

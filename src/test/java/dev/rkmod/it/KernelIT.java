@@ -3,7 +3,6 @@ package dev.rkmod.it;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -16,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static dev.rkmod.it.Rkmod.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -25,13 +25,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KernelIT {
+    @ItSetup.Work("rkmod-kernel")
+    static Path work;
+
     /** rustup's rustc 1.95 first on PATH, as on the developer machines. */
     static final Map<String, String> RUSTUP_FIRST = Map.of("PATH",
             System.getProperty("user.home") + "/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-
-    static JsonObject json(Rkmod.Result r) {
-        return JsonParser.parseString(r.out()).getAsJsonObject();
-    }
 
     @Test
     @Order(1)
@@ -117,7 +116,7 @@ class KernelIT {
             assertThat(blocked.out()).contains("DEBUG_INFO_BTF=y");
         }
 
-        Path out = Files.createTempDirectory("rkmod-config").resolve("config");
+        Path out = Files.createTempDirectory(work, "config-" + profile).resolve("config");
         Rkmod.Result fixed = Rkmod.jar(RUSTUP_FIRST, "kernel", "config", "--profile", profile, "--config", "debian",
                 "--fix-rust", "--out", out.toString(), "--json");
         assertThat(fixed.exit()).as(fixed.err()).isZero();
@@ -146,7 +145,7 @@ class KernelIT {
 
     @Test
     void configForAnotherArchitectureIsRefused() throws Exception {
-        Path arm = Files.createTempFile("arm64", ".config");
+        Path arm = work.resolve("arm64.config");
         Files.writeString(arm, "# Linux/arm64 6.1.0 Kernel Configuration\nCONFIG_ARM64=y\nCONFIG_64BIT=y\n");
         Rkmod.Result r = Rkmod.jar(Map.of(), "kernel", "config", "--profile", "6.1", "--config", arm.toString());
         assertThat(r.exit()).isEqualTo(2);
@@ -155,7 +154,7 @@ class KernelIT {
 
     @Test
     void notAKernelSourceIsRefused() throws Exception {
-        Path dir = Files.createTempDirectory("not-linux");
+        Path dir = Files.createDirectories(work.resolve("not-linux"));
         Files.writeString(dir.resolve("Makefile"), "all:\n\ttrue\n");
         Rkmod.Result r = Rkmod.jar(Map.of(), "kernel", "build", "--source", dir.toString());
         assertThat(r.exit()).isEqualTo(2);
@@ -164,7 +163,7 @@ class KernelIT {
 
     @Test
     void corruptTarballIsRefusedAndLeavesNothingInTheCache() throws Exception {
-        Path tmp = Files.createTempDirectory("rkmod-corrupt");
+        Path tmp = Files.createDirectories(work.resolve("corrupt"));
         Path tarball = tmp.resolve("linux-source-6.1.tar.xz");
         byte[] real = Files.readAllBytes(Path.of("/usr/src/linux-source-6.1.tar.xz"));
         Files.write(tarball, java.util.Arrays.copyOf(real, 4 << 20)); // truncated

@@ -2,7 +2,6 @@ package dev.rkmod.it;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,27 +18,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * there while the original build tree is hidden (renamed).
  */
 class PackageIT {
+    @ItSetup.Work("rkmod-pkg")
     static Path work;
     static Path kdir61;
     static Path kdir612;
 
     @BeforeAll
     static void kernels() throws Exception {
-        work = Files.createTempDirectory("rkmod-pkg");
-        kdir61 = tree("6.1");
-        kdir612 = tree("6.12");
-    }
-
-    @AfterAll
-    static void cleanUp() throws Exception {
-        new ProcessBuilder("rm", "-rf", work.toString()).start().waitFor();
-    }
-
-    /** The cached tiny-rust kernel of a profile (built by KernelIT or here). */
-    static Path tree(String profile) throws Exception {
-        Rkmod.Result r = Rkmod.jar(Map.of(), "kernel", "build", "--profile", profile, "--json", "-q");
-        assertThat(r.exit()).as(r.err()).isZero();
-        return Path.of(JsonParser.parseString(r.out()).getAsJsonObject().get("tree").getAsString());
+        kdir61 = ItSetup.kernel("6.1");
+        kdir612 = ItSetup.kernel("6.12");
     }
 
     static JsonObject pack(Path kdir, Path out, String format) throws Exception {
@@ -52,24 +38,7 @@ class PackageIT {
 
     static void extract(Path archive, Path dest) throws Exception {
         Files.createDirectories(dest);
-        Process p = new ProcessBuilder("tar", "-xf", archive.toString(), "-C", dest.toString(), "--zstd").inheritIO().start();
-        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).isZero();
-    }
-
-    /** Hides the original build tree while {@code action} runs. */
-    static void hidden(Path kdir, ThrowingRunnable action) throws Exception {
-        Path away = kdir.resolveSibling(kdir.getFileName() + ".hidden");
-        Files.move(kdir, away);
-        try {
-            action.run();
-        } finally {
-            Files.move(away, kdir);
-        }
-    }
-
-    interface ThrowingRunnable {
-        void run() throws Exception;
+        ItSetup.run(List.of("tar", "-xf", archive.toString(), "-C", dest.toString(), "--zstd"));
     }
 
     private static void buildsThere(Path kdir, Path archive, String rustc, String moduleSource, boolean inRoot)
@@ -93,7 +62,8 @@ class PackageIT {
         Path rs = Files.createDirectories(work.resolve("rs-" + kdir.getFileName()));
         Files.writeString(rs.resolve("hello_rs.rs"), moduleSource);
         Files.writeString(rs.resolve("Kbuild"), "obj-m := hello_rs.o\n");
-        hidden(kdir, () -> {
+        // the original build tree is hidden (renamed) meanwhile
+        ItSetup.hidden(List.of(kdir), () -> {
             for (Path m : List.of(c, rs)) {
                 make(pkg, m, rustc, inRoot);
             }
@@ -114,29 +84,20 @@ class PackageIT {
             for (Path p : List.of(pkg.getParent(), module, Path.of("/proc"))) {
                 Path target = root.resolve(p.toString().substring(1));
                 Files.createDirectories(target);
-                run(List.of("mount", "--bind", p.toString(), target.toString()));
+                ItSetup.run(List.of("mount", "--bind", p.toString(), target.toString()));
             }
             argv = new java.util.ArrayList<>(List.of("chroot", root.toString()));
             argv.addAll(make);
         }
         try {
-            run(argv);
+            ItSetup.run(argv);
         } finally {
             if (inRoot) {
                 for (Path p : List.of(pkg.getParent(), module, Path.of("/proc"))) {
-                    run(List.of("umount", root.resolve(p.toString().substring(1)).toString()));
+                    ItSetup.run(List.of("umount", root.resolve(p.toString().substring(1)).toString()));
                 }
             }
         }
-    }
-
-    private static void run(List<String> argv) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
-        pb.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(argv + "\n" + out).isZero();
     }
 
     static final String MODULE_61 = """

@@ -1,5 +1,9 @@
 package dev.rkmod.it;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,6 +43,21 @@ public final class Rkmod {
         List<String> argv = new ArrayList<>(List.of("bash", repo().resolve("rkmod").toString()));
         argv.addAll(List.of(args));
         return exec(argv, Map.of(), 600);
+    }
+
+    /** What a {@code --json} run printed. */
+    static JsonObject json(Result r) {
+        return JsonParser.parseString(r.out()).getAsJsonObject();
+    }
+
+    /** One finding of a doctor report, by id. */
+    static JsonObject finding(JsonObject report, String id) {
+        for (JsonElement e : report.getAsJsonArray("findings")) {
+            if (e.getAsJsonObject().get("id").getAsString().equals(id)) {
+                return e.getAsJsonObject();
+            }
+        }
+        throw new AssertionError("no finding " + id + " in " + report);
     }
 
     static Result exec(List<String> argv, Map<String, String> env, long timeoutSeconds)

@@ -11,8 +11,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
+import static dev.rkmod.it.ItSetup.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -21,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SignIT {
     static final Path SIGN_FILE = Path.of("/usr/lib/linux-kbuild-6.1/scripts/sign-file");
+    @ItSetup.Work("rkmod-sign")
     static Path work;
     static Path key;
     static Path cert;
@@ -28,27 +29,18 @@ class SignIT {
 
     @BeforeAll
     static void setUp() throws Exception {
-        work = Files.createTempDirectory("rkmod-sign");
         key = work.resolve("key.pem");
         cert = work.resolve("cert.pem");
         run(List.of("openssl", "req", "-new", "-nodes", "-utf8", "-sha256", "-days", "36500", "-batch", "-x509",
                 "-newkey", "rsa:2048", "-keyout", key.toString(), "-out", cert.toString(), "-subj", "/CN=rkmod throwaway key/"));
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         for (String profile : List.of("6.1", "6.12")) {
-            Path tree = PackageIT.tree(profile);
+            Path tree = ItSetup.kernel(profile);
             try (var s = Files.list(tree.resolve("samples/rust"))) {
                 realModules.addAll(s.filter(p -> p.toString().endsWith(".ko")).toList());
             }
         }
         assertThat(realModules).hasSizeGreaterThanOrEqualTo(3);
-    }
-
-    static String run(List<String> argv) throws Exception {
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(argv + "\n" + out).isZero();
-        return out;
     }
 
     @Test
@@ -174,8 +166,8 @@ class SignIT {
 
     @Test
     void infoWithKdirChecksVermagicAndSymbols() throws Exception {
-        Path tree61 = PackageIT.tree("6.1");
-        Path tree612 = PackageIT.tree("6.12");
+        Path tree61 = ItSetup.kernel("6.1");
+        Path tree612 = ItSetup.kernel("6.12");
         Path minimal61 = tree61.resolve("samples/rust/rust_minimal.ko");
         Rkmod.Result ok = Rkmod.jar(Map.of(), "info", minimal61.toString(), "--kdir", tree61.toString(), "--json");
         assertThat(ok.exit()).as(ok.out()).isZero();

@@ -2,13 +2,12 @@ package dev.rkmod.it;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.rkmod.infra.fs.FileOps;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -19,6 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * module fails to load in vmtest, and the same module signed by `rkmod sign` loads.
  */
 class SignedVmIT {
+    @ItSetup.Work("rkmod-sigvm")
+    static Path work;
 
     @Test
     void unsignedIsRejectedAndSignedLoadsUnderModuleSigForce() throws Exception {
@@ -28,13 +29,13 @@ class SignedVmIT {
         Path cert = dir.resolve("signing_key.x509.pem");
         if (!Files.exists(keyPem)) {
             Path k = dir.resolve("k.pem");
-            SignIT.run(List.of("openssl", "req", "-new", "-nodes", "-utf8", "-sha256", "-days", "36500", "-batch", "-x509",
+            ItSetup.run(List.of("openssl", "req", "-new", "-nodes", "-utf8", "-sha256", "-days", "36500", "-batch", "-x509",
                     "-newkey", "rsa:2048", "-keyout", k.toString(), "-out", cert.toString(), "-subj", "/CN=rkmod sigforce test/"));
             Files.writeString(keyPem, Files.readString(k) + Files.readString(cert));
             Files.delete(k);
         }
         Files.setPosixFilePermissions(keyPem, PosixFilePermissions.fromString("rw-------"));
-        String fingerprint = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(keyPem)));
+        String fingerprint = FileOps.sha256(keyPem);
         Path fragment = dir.resolve("sigforce.config");
         Files.writeString(fragment, "# key sha256 " + fingerprint + "\n"
                 + "CONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_FORCE=y\nCONFIG_MODULE_SIG_SHA256=y\n"
@@ -45,7 +46,6 @@ class SignedVmIT {
         Path tree = Path.of(JsonParser.parseString(k.out()).getAsJsonObject().get("tree").getAsString());
         assertThat(tree.resolve(".config")).content().contains("CONFIG_MODULE_SIG_FORCE=y");
 
-        Path work = Files.createTempDirectory("rkmod-sigvm");
         Path pkg = work.resolve("pkg");
         assertThat(Rkmod.jar(Map.of(), "package", "--kdir", tree.toString(), "--out", pkg.toString(), "--no-verify", "-q")
                 .exit()).isZero();
@@ -69,6 +69,5 @@ class SignedVmIT {
         assertThat(signed.exit()).as(signed.out()).isZero();
         assertThat(JsonParser.parseString(signed.out()).getAsJsonObject().getAsJsonArray("moduleLines").toString())
                 .contains("rust_signed: Rust out-of-tree module (init)");
-        new ProcessBuilder("rm", "-rf", work.toString()).start().waitFor();
     }
 }

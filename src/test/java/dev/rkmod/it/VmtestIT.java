@@ -2,7 +2,6 @@ package dev.rkmod.it;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -15,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Real QEMU boots of the real tiny-rust kernels with modules built by rkmod build. */
 class VmtestIT {
+    @ItSetup.Work("rkmod-vmtest")
     static Path work;
     static Path kernel61;
     static Path kernel612;
@@ -23,20 +23,10 @@ class VmtestIT {
 
     @BeforeAll
     static void setUp() throws Exception {
-        work = Files.createTempDirectory("rkmod-vmtest");
-        kernel61 = PackageIT.tree("6.1");
-        kernel612 = PackageIT.tree("6.12");
-        pkg61 = work.resolve("pkg61");
-        pkg612 = work.resolve("pkg612");
-        for (Path[] p : new Path[][] {{kernel61, pkg61}, {kernel612, pkg612}}) {
-            Rkmod.Result r = Rkmod.jar(Map.of(), "package", "--kdir", p[0].toString(), "--out", p[1].toString(), "--no-verify", "-q");
-            assertThat(r.exit()).as(r.err()).isZero();
-        }
-    }
-
-    @AfterAll
-    static void cleanUp() throws Exception {
-        new ProcessBuilder("rm", "-rf", work.toString()).start().waitFor();
+        kernel61 = ItSetup.kernel("6.1");
+        kernel612 = ItSetup.kernel("6.12");
+        pkg61 = ItSetup.pack(kernel61, work.resolve("pkg61"));
+        pkg612 = ItSetup.pack(kernel612, work.resolve("pkg612"));
     }
 
     static Path module(Path pkg, String name, String file, String source) throws Exception {

@@ -1,5 +1,6 @@
 package dev.rkmod.workflow.doctor;
 
+import dev.rkmod.format.Bytes;
 import dev.rkmod.format.FormatException;
 import dev.rkmod.format.TargetSpec;
 import dev.rkmod.model.Finding;
@@ -287,6 +288,8 @@ public final class DoctorWorkflow {
 
     private enum Embedded { MATCH, DIFFERENT, UNKNOWN }
 
+    private static final byte[] DATA_LAYOUT = "\"data-layout\"".getBytes(StandardCharsets.UTF_8);
+
     /** rustc 1.63+ embeds the target spec in each crate; compare the shipped bytes with it. */
     private static Embedded embedded(Path rmeta, byte[] spec) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(rmeta.toFile(), "r")) {
@@ -295,37 +298,18 @@ public final class DoctorWorkflow {
             byte[] tail = new byte[window];
             f.seek(len - window);
             f.readFully(tail);
-            if (indexOf(tail, spec) >= 0) {
+            if (Bytes.contains(tail, spec)) {
                 return Embedded.MATCH;
             }
-            if (indexOf(tail, "\"data-layout\"".getBytes(StandardCharsets.UTF_8)) >= 0) {
+            if (Bytes.contains(tail, DATA_LAYOUT)) {
                 return Embedded.DIFFERENT;
             }
             byte[] all = Files.readAllBytes(rmeta);
-            if (indexOf(all, spec) >= 0) {
+            if (Bytes.contains(all, spec)) {
                 return Embedded.MATCH;
             }
-            return indexOf(all, "\"data-layout\"".getBytes(StandardCharsets.UTF_8)) >= 0 ? Embedded.DIFFERENT : Embedded.UNKNOWN;
+            return Bytes.contains(all, DATA_LAYOUT) ? Embedded.DIFFERENT : Embedded.UNKNOWN;
         }
-    }
-
-    private static int indexOf(byte[] hay, byte[] needle) {
-        if (needle.length == 0) {
-            return 0;
-        }
-        outer:
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-            if (hay[i] != needle[0]) {
-                continue;
-            }
-            for (int j = 1; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     private void cSide(KernelTree tree, List<Finding> out) {

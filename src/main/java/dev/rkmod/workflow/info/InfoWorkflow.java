@@ -1,5 +1,6 @@
 package dev.rkmod.workflow.info;
 
+import dev.rkmod.format.Bytes;
 import dev.rkmod.format.CompressedModule;
 import dev.rkmod.format.ElfFile;
 import dev.rkmod.format.FormatException;
@@ -167,10 +168,8 @@ public final class InfoWorkflow {
         for (int at = 0; at + entry <= d.length; at += entry) {
             ByteBuffer b = ByteBuffer.wrap(d, at, crcSize).order(elf.order());
             long crc = crcSize == 8 ? b.getLong() : b.getInt() & 0xFFFFFFFFL;
-            int end = at + crcSize;
-            while (end < at + entry && d[end] != 0) {
-                end++;
-            }
+            int nul = Bytes.indexOf(d, (byte) 0, at + crcSize, at + entry);
+            int end = nul < 0 ? at + entry : nul;
             out.add(new Version(crc & 0xFFFFFFFFL, new String(d, at + crcSize, end - at - crcSize, StandardCharsets.UTF_8)));
         }
         return out;

@@ -140,7 +140,7 @@ public final class KernelWorkflow {
         for (int i = 0; i < req.fragments().size(); i++) {
             Path f = req.fragments().get(i);
             try {
-                inputs.put("fragment." + i, CacheKey.sha256(Files.readAllBytes(f)));
+                inputs.put("fragment." + i, FileOps.sha256(f));
             } catch (IOException e) {
                 throw new RkmodException(ExitCode.USAGE, "Cannot read the config fragment " + f, e.getMessage(),
                         "Check the path", e);
@@ -272,7 +272,7 @@ public final class KernelWorkflow {
         KernelManifest m = new KernelManifest(1, release, r.source().version(), config.arch().orElse(kernelArch()),
                 gen.map(KernelGeneration::id).orElse("unknown"), r.source().origin().toAbsolutePath().toString(),
                 r.source().identity(), req.base().describe(), fragments, req.fixRust(),
-                CacheKey.sha256(Files.readAllBytes(dir.resolve(".config"))), id.location(), r.toolchain().profileId(),
+                FileOps.sha256(dir.resolve(".config")), id.location(), r.toolchain().profileId(),
                 r.toolchain().rootDir().map(Path::toString).orElse(null), r.toolchain().rustc(),
                 id.rustc(), id.bindgen(), id.clang(), id.lld(), id.llvm(), took.toSeconds(), objects,
                 "arch/x86/boot/bzImage", Instant.now().toString());

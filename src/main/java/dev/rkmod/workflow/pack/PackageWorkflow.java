@@ -3,6 +3,7 @@ package dev.rkmod.workflow.pack;
 import dev.rkmod.workflow.tree.KernelTree;
 import dev.rkmod.format.KernelManifest;
 import dev.rkmod.format.PackageManifest;
+import dev.rkmod.format.RmetaHeader;
 import dev.rkmod.format.TarArchive;
 import dev.rkmod.format.TargetSpec;
 import dev.rkmod.infra.event.Event;
@@ -36,7 +37,6 @@ import java.util.Optional;
  */
 public final class PackageWorkflow {
     private static final int ZSTD_LEVEL = 12;
-    private static final byte[] RMETA_MAGIC = {'r', 'u', 's', 't', 0, 0, 0};
 
     private final Context ctx;
 
@@ -162,26 +162,12 @@ public final class PackageWorkflow {
             long before = Files.size(so);
             ctx.runner().run(ProcessSpec.of("strip", "--strip-debug", so.toString()).label("strip")
                     .timeout(Duration.ofMinutes(2)).noLog().quiet().failureCode(ExitCode.ENVIRONMENT));
-            if (!containsRmeta(so)) {
+            if (!RmetaHeader.occursIn(Files.readAllBytes(so))) {
                 throw new RkmodException(ExitCode.ENVIRONMENT, "Stripping " + so.getFileName() + " removed its Rust metadata",
                         "The .rustc section must survive, or rustc cannot load the proc macro", "Report this with the file");
             }
             ctx.events().info("stripped " + so.getFileName() + ": " + before / 1024 + " KiB -> " + Files.size(so) / 1024 + " KiB");
         }
-    }
-
-    private static boolean containsRmeta(Path file) throws IOException {
-        byte[] data = Files.readAllBytes(file);
-        outer:
-        for (int i = 0; i + RMETA_MAGIC.length < data.length; i++) {
-            for (int j = 0; j < RMETA_MAGIC.length; j++) {
-                if (data[i + j] != RMETA_MAGIC[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     private void writeArchive(Path stageTree, Path archive, PackageRequest req) throws IOException {

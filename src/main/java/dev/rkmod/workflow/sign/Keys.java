@@ -17,11 +17,17 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Optional;
 import java.util.Set;
 
 /** Loads signing keys and certificates (PEM or DER). Never puts key material in a message. */
 final class Keys {
     private Keys() {
+    }
+
+    /** What one PEM block yields, or null to read on to the next block. */
+    private interface Pick<T> {
+        T from(Object block) throws IOException;
     }
 
     static PrivateKey privateKey(Path file, boolean allowInsecurePerms) {
@@ -32,23 +38,13 @@ final class Keys {
                         "A module signing key must stay private", "Run 'chmod 600 " + file + "', or pass --insecure-key-perms");
             }
             byte[] data = Files.readAllBytes(file);
-            String text = new String(data, StandardCharsets.ISO_8859_1);
-            if (text.contains("-----BEGIN")) {
-                try (PEMParser p = new PEMParser(new StringReader(text))) {
-                    Object o;
-                    while ((o = p.readObject()) != null) {
-                        JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-                        if (o instanceof PEMKeyPair kp) {
-                            return conv.getKeyPair(kp).getPrivate();
-                        }
-                        if (o instanceof PrivateKeyInfo pki) {
-                            return conv.getPrivateKey(pki);
-                        }
-                    }
-                }
-                throw new RkmodException(ExitCode.USAGE, file + " holds no unencrypted private key",
-                        "Only PEM 'PRIVATE KEY', 'RSA PRIVATE KEY' and 'EC PRIVATE KEY' blocks (or PKCS#8 DER) are read",
-                        "Pass the signing key (certs/signing_key.pem of a kernel build)");
+            if (isPem(data)) {
+                JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
+                return firstPem(data, o -> o instanceof PEMKeyPair kp ? conv.getKeyPair(kp).getPrivate()
+                        : o instanceof PrivateKeyInfo pki ? conv.getPrivateKey(pki) : null)
+                        .orElseThrow(() -> new RkmodException(ExitCode.USAGE, file + " holds no unencrypted private key",
+                                "Only PEM 'PRIVATE KEY', 'RSA PRIVATE KEY' and 'EC PRIVATE KEY' blocks (or PKCS#8 DER) are read",
+                                "Pass the signing key (certs/signing_key.pem of a kernel build)"));
             }
             PrivateKeyInfo pki = PrivateKeyInfo.getInstance(data);
             String alg = pki.getPrivateKeyAlgorithm().getAlgorithm().getId().equals("1.2.840.10045.2.1") ? "EC" : "RSA";
@@ -64,18 +60,10 @@ final class Keys {
     static X509CertificateHolder certificate(Path file) {
         try {
             byte[] data = Files.readAllBytes(file);
-            String text = new String(data, StandardCharsets.ISO_8859_1);
-            if (text.contains("-----BEGIN")) {
-                try (PEMParser p = new PEMParser(new StringReader(text))) {
-                    Object o;
-                    while ((o = p.readObject()) != null) {
-                        if (o instanceof X509CertificateHolder c) {
-                            return c;
-                        }
-                    }
-                }
-                throw new RkmodException(ExitCode.USAGE, file + " holds no X.509 certificate", null,
-                        "Pass the certificate (PEM or DER), e.g. certs/signing_key.x509");
+            if (isPem(data)) {
+                return firstPem(data, o -> o instanceof X509CertificateHolder c ? c : null)
+                        .orElseThrow(() -> new RkmodException(ExitCode.USAGE, file + " holds no X.509 certificate", null,
+                                "Pass the certificate (PEM or DER), e.g. certs/signing_key.x509"));
             }
             return new X509CertificateHolder(data);
         } catch (RkmodException e) {
@@ -84,5 +72,23 @@ final class Keys {
             throw new RkmodException(ExitCode.USAGE, "Cannot read the certificate " + file, e.getMessage(),
                     "Pass an X.509 certificate in PEM or DER");
         }
+    }
+
+    private static boolean isPem(byte[] data) {
+        return new String(data, StandardCharsets.ISO_8859_1).contains("-----BEGIN");
+    }
+
+    /** The first of the file's PEM blocks that {@code pick} accepts, in file order. */
+    private static <T> Optional<T> firstPem(byte[] data, Pick<T> pick) throws IOException {
+        try (PEMParser p = new PEMParser(new StringReader(new String(data, StandardCharsets.ISO_8859_1)))) {
+            Object o;
+            while ((o = p.readObject()) != null) {
+                T found = pick.from(o);
+                if (found != null) {
+                    return Optional.of(found);
+                }
+            }
+        }
+        return Optional.empty();
     }
 }

@@ -1,0 +1,142 @@
+package dev.rkmod.it;
+
+import com.google.gson.JsonParser;
+import dev.rkmod.infra.fs.FileOps;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the integration tests share: a work directory per test class ({@code @ItSetup.Work("rkmod-x") static Path work;}),
+ * made before its tests and deleted after them by walking the tree in Java (never through a mount: a tree with
+ * anything mounted inside is left alone and the run fails naming the mount); the cached tiny-rust kernels and
+ * packages of them; running a setup program or an oracle; hiding a tree while something runs.
+ */
+public final class ItSetup implements BeforeAllCallback, AfterAllCallback {
+    /** Programs other than rkmod run with the system's own tools only (no rustup, no pyenv). */
+    static final String SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(ItSetup.class);
+    private static final Map<String, Path> KERNELS = new HashMap<>();
+
+    /** A static {@code Path} field that receives the test class's work directory, a new temporary directory. */
+    @Target(ElementType.FIELD)
+    @Retention(RetentionPolicy.RUNTIME)
+    @ExtendWith(ItSetup.class)
+    public @interface Work {
+        /** The directory name's prefix, e.g. "rkmod-build". */
+        String value();
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        for (Field f : workFields(context.getRequiredTestClass())) {
+            Path dir = Files.createTempDirectory(f.getAnnotation(Work.class).value());
+            context.getStore(NS).put(f.getName(), dir);
+            f.set(null, dir);
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        for (Field f : workFields(context.getRequiredTestClass())) {
+            Path dir = context.getStore(NS).remove(f.getName(), Path.class);
+            if (dir != null) {
+                FileOps.deleteTree(dir); // refuses, failing the run, when anything is mounted inside
+            }
+        }
+    }
+
+    private static List<Field> workFields(Class<?> testClass) {
+        List<Field> out = new ArrayList<>();
+        for (Field f : testClass.getDeclaredFields()) {
+            if (f.isAnnotationPresent(Work.class)) {
+                if (!Modifier.isStatic(f.getModifiers()) || f.getType() != Path.class) {
+                    throw new IllegalStateException("@ItSetup.Work goes on a static Path field, not on " + f);
+                }
+                f.setAccessible(true);
+                out.add(f);
+            }
+        }
+        return out;
+    }
+
+    /** The cached tiny-rust kernel tree of a profile ({@code rkmod kernel build}: built by KernelIT, or here). */
+    static synchronized Path kernel(String profile) throws Exception {
+        Path tree = KERNELS.get(profile);
+        if (tree == null) {
+            Rkmod.Result r = Rkmod.jar(Map.of(), "kernel", "build", "--profile", profile, "--json", "-q");
+            assertThat(r.exit()).as(r.err()).isZero();
+            tree = Path.of(JsonParser.parseString(r.out()).getAsJsonObject().get("tree").getAsString());
+            KERNELS.put(profile, tree);
+        }
+        return tree;
+    }
+
+    /** A package of a built tree at {@code out}: {@code rkmod package --kdir KDIR --out OUT --no-verify -q}. */
+    static Path pack(Path kdir, Path out) throws Exception {
+        Rkmod.Result r = Rkmod.jar(Map.of(), "package", "--kdir", kdir.toString(), "--out", out.toString(), "--no-verify", "-q");
+        assertThat(r.exit()).as(r.err()).isZero();
+        return out;
+    }
+
+    /** Runs a program other than rkmod (a setup step or an oracle) on {@link #SYSTEM_PATH}; it must exit 0. */
+    static String run(List<String> argv) throws Exception {
+        return run(null, argv);
+    }
+
+    /** The same, in {@code dir} (null: the current directory); returns stdout and stderr together. */
+    static String run(Path dir, List<String> argv) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        if (dir != null) {
+            pb.directory(dir.toFile());
+        }
+        pb.environment().put("PATH", SYSTEM_PATH);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(30, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError(argv + " did not finish");
+        }
+        assertThat(p.exitValue()).as(argv + "\n" + out).isZero();
+        return out;
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** Renames each of {@code dirs} away while {@code action} runs, and back afterwards. */
+    static void hidden(List<Path> dirs, ThrowingRunnable action) throws Exception {
+        List<Path[]> moved = new ArrayList<>();
+        try {
+            for (Path d : dirs) {
+                Path away = d.resolveSibling(d.getFileName() + ".hidden");
+                Files.move(d, away);
+                moved.add(new Path[] {d, away});
+            }
+            action.run();
+        } finally {
+            for (Path[] m : moved) {
+                Files.move(m[1], m[0]);
+            }
+        }
+    }
+}
