@@ -125,12 +125,9 @@ class VmtestIT {
                 module_init(hang_init);
                 MODULE_LICENSE("GPL");
                 """);
-        long start = System.nanoTime();
         JsonObject v = vmtest(ko.toString(), "--kdir", kernel61.toString(), "--timeout", "15");
-        long seconds = (System.nanoTime() - start) / 1_000_000_000L;
         assertThat(v.get("exit").getAsInt()).isEqualTo(1);
         assertThat(reasons(v)).containsExactly("timed out in insmod rkmod_hangs (it did not return); QEMU was stopped");
-        assertThat(seconds).as("bounded by the timeout").isLessThan(60);
         assertThat(ProcessHandle.allProcesses().filter(h -> {
             String cmd = h.info().commandLine().orElse("");
             return cmd.contains("qemu-system") && cmd.contains("/vmtest-");
