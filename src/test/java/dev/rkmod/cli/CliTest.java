@@ -2,10 +2,13 @@ package dev.rkmod.cli;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.rkmod.format.KernelManifest;
+import dev.rkmod.format.PackageManifest;
 import dev.rkmod.infra.cache.Cache;
 import dev.rkmod.infra.cache.CacheKey;
 import dev.rkmod.infra.host.Host;
 import dev.rkmod.model.Profile;
+import dev.rkmod.workflow.tree.TreeFixture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -228,5 +231,36 @@ class CliTest {
         assertThat(clear.exit()).isZero();
         assertThat(clear.out()).contains("1 entry removed");
         assertThat(cache.list()).isEmpty();
+    }
+
+    /**
+     * 'package' reads what 'kernel build' recorded; a manifest that lies about the rustc is set aside with a
+     * warning, and the package records the rustc of the rmeta files.
+     */
+    @Test
+    void packageReadsTheKernelManifestAndSetsAsideOneThatLies() throws Exception {
+        Path kdir = TreeFixture.tree(fs.resolve("kdir"), TreeFixture.RUSTC);
+        Files.writeString(kdir.resolve(KernelManifest.FILE),
+                TreeFixture.kernelManifest(kdir).toolchainRoot("/roots/bookworm").build().toJson());
+        CliRun honest = CliRun.run(host(1000), "package", "--kdir", kdir.toString(), "--out", fs.resolve("p1").toString(),
+                "--no-verify");
+        assertThat(honest.exit()).as(honest.err()).isZero();
+        assertThat(honest.err()).doesNotContain("does not match");
+        PackageManifest p1 = PackageManifest.read(fs.resolve("p1")).orElseThrow();
+        assertThat(p1.rustc()).isEqualTo(TreeFixture.RUSTC);
+        assertThat(p1.toolchainRoot()).isEqualTo("/roots/bookworm");
+
+        Files.writeString(kdir.resolve(KernelManifest.FILE),
+                TreeFixture.kernelManifest(kdir).rustc("rustc 1.99.0").toolchainRoot("/roots/bookworm").build().toJson());
+        CliRun lying = CliRun.run(host(1000), "package", "--kdir", kdir.toString(), "--out", fs.resolve("p2").toString(),
+                "--no-verify");
+        assertThat(lying.exit()).as(lying.err()).isZero();
+        assertThat(lying.err()).contains("rkmod-kernel.json in " + kdir + " does not match the tree: it records"
+                + " 'rustc 1.99.0' but rust/libcore.rmeta was made by 'rustc 1.63.0'; rkmod derives the facts from the"
+                + " tree's files instead");
+        PackageManifest p2 = PackageManifest.read(fs.resolve("p2")).orElseThrow();
+        assertThat(p2.rustc()).isEqualTo(TreeFixture.RUSTC);
+        assertThat(p2.toolchainRoot()).isNull();
+        assertThat(fs.resolve("p2/rust-toolchain")).content().contains("1.63.0");
     }
 }
