@@ -143,6 +143,50 @@ class CliTest {
         assertThat(r.err()).contains("Unknown profile '9.9'. Known profiles: 6.1, 6.12, debian-sid.");
     }
 
+    /** --profile and --format values are converted by picocli for every command: a bad one is exit 2 with the same words. */
+    @Test
+    void badProfileAndFormatValuesAreUsageErrorsEverywhere() {
+        for (String[] args : List.of(new String[] {"kernel", "build", "--profile", "9.9"},
+                new String[] {"kernel", "config", "--profile", "9.9"}, new String[] {"demo", "--profile", "9.9"},
+                new String[] {"deps", "--profile", "6.1", "--profile", "9.9"})) {
+            CliRun r = CliRun.run(host(1000), args);
+            assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(r.err()).startsWith("Invalid value for option '--profile'")
+                    .contains("Unknown profile '9.9'. Known profiles: 6.1, 6.12, debian-sid.").contains("Usage: rkmod");
+        }
+        CliRun format = CliRun.run(host(1000), "package", "--kdir", fs.toString(), "--out", fs.resolve("o").toString(),
+                "--format", "tar.gz");
+        assertThat(format.exit()).isEqualTo(2);
+        assertThat(format.err()).contains("Invalid value for option '--format': Unknown format 'tar.gz'. Use dir, tar.zst or"
+                + " tar.xz.");
+        CliRun headers = CliRun.run(host(0), "headers", "complete", "--format", "TAR.ZST", "--out", fs.resolve("o").toString());
+        assertThat(headers.exit()).isEqualTo(2);
+        assertThat(headers.err()).contains("Unknown format 'TAR.ZST'");
+        assertThat(fs.resolve("o")).doesNotExist();
+    }
+
+    @Test
+    void badValuesInJsonModeAreJsonErrors() {
+        for (String[] args : List.of(new String[] {"kernel", "build", "--profile", "9.9", "--json"},
+                new String[] {"deps", "--json", "--profile", "9.9"})) {
+            CliRun r = CliRun.run(host(1000), args);
+            assertThat(r.exit()).isEqualTo(2);
+            JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+            assertThat(o.get("exitCode").getAsInt()).isEqualTo(2);
+            assertThat(o.get("error").getAsString()).startsWith("Invalid value for option '--profile'")
+                    .endsWith(": Unknown profile '9.9'. Known profiles: 6.1, 6.12, debian-sid.");
+            assertThat(r.err()).isEmpty();
+        }
+    }
+
+    @Test
+    void aSourceDateEpochThatIsNoNumberIsAUsageError() {
+        env.put("SOURCE_DATE_EPOCH", "yesterday");
+        CliRun r = CliRun.run(host(1000), "package", "--kdir", fs.resolve("k").toString(), "--out", fs.resolve("o").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("SOURCE_DATE_EPOCH='yesterday' is not a number of seconds");
+    }
+
     @Test
     void depsReportsMissingPackagesWithTheCommandAndExit3() throws Exception {
         installed(List.of("rustc", "clang"));
