@@ -42,7 +42,7 @@ public record RecordedFacts(String file, String release, String rustc, Optional<
                             String toolchainRoot) {
 
     /** The facts of a manifest that holds, or why the one present was set aside; both empty without one. */
-    public record Lookup(Optional<RecordedFacts> facts, Optional<String> setAside) {
+    record Lookup(Optional<RecordedFacts> facts, Optional<String> setAside) {
         static final Lookup NONE = new Lookup(Optional.empty(), Optional.empty());
     }
 
@@ -50,7 +50,7 @@ public record RecordedFacts(String file, String release, String rustc, Optional<
     private record Claims(RecordedFacts facts, String configSha256, List<PackageManifest.Entry> files) { }
 
     /** Looks for a manifest in {@code dir} and checks it against what the tree holds. */
-    public static Lookup find(Path dir, KernelConfig config, String release, Set<String> crates) {
+    static Lookup find(Path dir, KernelConfig config, String release, Set<String> crates) {
         Optional<Claims> claims;
         String file;
         if (Files.exists(dir.resolve(KernelManifest.FILE))) {
