@@ -1,10 +1,9 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import dev.rkmod.format.ProjectToml;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.FailureCatalogue;
+import dev.rkmod.model.Finding;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.build.BuildWorkflow;
 import picocli.CommandLine.Command;
@@ -16,6 +15,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -77,75 +77,55 @@ final class BuildCommand implements Callable<Integer> {
             r = new BuildWorkflow(session.context(output)).build(d, k, Optional.ofNullable(rustc), j,
                     Duration.ofMinutes(timeout), !noCheck);
         } catch (BuildWorkflow.BuildFailed f) {
-            if (!output.json()) {
-                PrintWriter err = session.err();
-                if (!f.errorLines().isEmpty()) {
-                    err.println("The build's own errors:");
-                    f.errorLines().forEach(l -> err.println("  " + l));
-                }
-                if (!f.findings().isEmpty()) {
-                    err.println("doctor found:");
-                    DoctorCommand.printFindings(err, f.findings());
-                }
-                for (FailureCatalogue.Match m : f.explanations()) {
-                    err.println("explanation [" + m.entry().id() + "]: " + m.entry().title());
-                    err.println("  seen:  " + m.line());
-                    err.println("  cause: " + m.entry().cause());
-                    if (m.entry().fix() != null) {
-                        err.println("  fix:   " + m.entry().fix());
-                    }
-                }
-            } else {
-                JsonObject o = new JsonObject();
-                o.addProperty("ok", false);
-                o.addProperty("error", f.paragraph());
-                JsonArray lines = new JsonArray();
-                f.errorLines().forEach(lines::add);
-                o.add("errors", lines);
-                JsonArray ex = new JsonArray();
-                for (FailureCatalogue.Match m : f.explanations()) {
-                    JsonObject e = new JsonObject();
-                    e.addProperty("id", m.entry().id());
-                    e.addProperty("title", m.entry().title());
-                    e.addProperty("cause", m.entry().cause());
-                    e.addProperty("fix", m.entry().fix());
-                    e.addProperty("line", m.line());
-                    ex.add(e);
-                }
-                o.add("explanations", ex);
-                o.add("findings", DoctorCommand.findings(f.findings()));
-                o.addProperty("exitCode", ExitCode.BUILD_FAILED.code());
-                session.out().println(Json.GSON.toJson(o));
+            if (output.json()) {
+                session.out().println(Json.write(Failed.of(f)));
                 return ExitCode.BUILD_FAILED.code();
+            }
+            PrintWriter err = session.err();
+            if (!f.errorLines().isEmpty()) {
+                err.println("The build's own errors:");
+                f.errorLines().forEach(l -> err.println("  " + l));
+            }
+            if (!f.findings().isEmpty()) {
+                err.println("doctor found:");
+                Text.findings(err, f.findings());
+            }
+            for (FailureCatalogue.Match m : f.explanations()) {
+                err.println("explanation [" + m.entry().id() + "]: " + m.entry().title());
+                err.println("  seen:  " + m.line());
+                err.println("  cause: " + m.entry().cause());
+                if (m.entry().fix() != null) {
+                    err.println("  fix:   " + m.entry().fix());
+                }
             }
             throw f;
         }
         if (output.json()) {
-            JsonObject o = new JsonObject();
-            o.addProperty("ok", true);
-            o.addProperty("dir", r.dir().toString());
-            o.addProperty("kdir", r.kdir().toString());
-            o.addProperty("rustc", r.rustc());
-            o.addProperty("rustcCandidate", r.rustcCandidate());
-            o.addProperty("llvm", r.llvm());
-            o.addProperty("millis", r.took().toMillis());
-            JsonArray mods = new JsonArray();
-            for (BuildWorkflow.Module m : r.modules()) {
-                JsonObject mj = new JsonObject();
-                mj.addProperty("ko", m.ko().toString());
-                mj.addProperty("name", m.name());
-                mj.addProperty("vermagic", m.vermagic());
-                mj.addProperty("size", m.size());
-                mods.add(mj);
-            }
-            o.add("modules", mods);
-            session.out().println(Json.GSON.toJson(o));
+            session.out().println(Json.write(new Built(true, r.dir(), r.kdir(), r.rustc(), r.rustcCandidate(), r.llvm(),
+                    r.took().toMillis(), r.modules())));
         } else {
             for (BuildWorkflow.Module m : r.modules()) {
-                session.out().printf("built %s (%s)%n  vermagic %s%n  with %s%s%n", m.ko(), CacheCommand.size(m.size()),
+                session.out().printf("built %s (%s)%n  vermagic %s%n  with %s%s%n", m.ko(), Text.size(m.size()),
                         m.vermagic(), r.rustcCandidate(), r.llvm() ? ", LLVM=1" : "");
             }
         }
         return ExitCode.OK.code();
     }
+
+    /** --json of a built module. */
+    record Built(boolean ok, Path dir, Path kdir, String rustc, String rustcCandidate, boolean llvm, long millis,
+                 List<BuildWorkflow.Module> modules) { }
+
+    /** --json of a failed build: its errors, the catalogue's explanations and doctor's findings. */
+    record Failed(boolean ok, String error, List<String> errors, List<Explanation> explanations, List<Finding> findings,
+                  int exitCode) {
+        static Failed of(BuildWorkflow.BuildFailed f) {
+            return new Failed(false, f.paragraph(), f.errorLines(), f.explanations().stream().map(m -> new Explanation(
+                    m.entry().id(), m.entry().title(), m.entry().cause(), m.entry().fix(), m.line())).toList(),
+                    f.findings(), ExitCode.BUILD_FAILED.code());
+        }
+    }
+
+    /** A failure catalogue entry that explains a line of the build's output. */
+    record Explanation(String id, String title, String cause, String fix, String line) { }
 }

@@ -1,7 +1,5 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import dev.rkmod.infra.cache.CacheEntry;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.workflow.Context;
@@ -10,8 +8,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "cache",
@@ -47,16 +45,8 @@ final class CacheCommand implements Runnable {
             Context ctx = session.context(output);
             List<CacheWorkflow.Listed> entries = new CacheWorkflow(ctx).list();
             if (output.json()) {
-                JsonObject o = new JsonObject();
-                o.addProperty("root", ctx.cache().root().toString());
-                JsonArray arr = new JsonArray();
-                for (CacheWorkflow.Listed l : entries) {
-                    JsonObject e = entry(l.entry());
-                    e.addProperty("bytes", l.bytes());
-                    arr.add(e);
-                }
-                o.add("entries", arr);
-                session.out().println(Json.GSON.toJson(o));
+                session.out().println(Json.write(new Listing(ctx.cache().root(), entries.stream()
+                        .map(l -> new Sized(Entry.of(l.entry()), l.bytes())).toList())));
                 return ExitCode.OK.code();
             }
             session.out().println("cache: " + ctx.cache().root());
@@ -65,7 +55,7 @@ final class CacheCommand implements Runnable {
             }
             for (CacheWorkflow.Listed l : entries) {
                 CacheEntry e = l.entry();
-                session.out().printf("%-8s %s  %9s  %s  %s%n", e.kind(), e.shortKey(), size(l.bytes()),
+                session.out().printf("%-8s %s  %9s  %s  %s%n", e.kind(), e.shortKey(), Text.size(l.bytes()),
                         e.created().toString().substring(0, 19).replace('T', ' '), e.description());
             }
             return ExitCode.OK.code();
@@ -92,11 +82,7 @@ final class CacheCommand implements Runnable {
             Context ctx = session.context(output);
             List<CacheEntry> removed = new CacheWorkflow(ctx).clear(kind);
             if (output.json()) {
-                JsonObject o = new JsonObject();
-                JsonArray arr = new JsonArray();
-                removed.forEach(e -> arr.add(entry(e)));
-                o.add("removed", arr);
-                session.out().println(Json.GSON.toJson(o));
+                session.out().println(Json.write(new Removed(removed.stream().map(Entry::of).toList())));
             } else {
                 removed.forEach(e -> session.out().println("removed " + e.kind() + " " + e.shortKey() + "  " + e.description()));
                 session.out().println(removed.size() + " entr" + (removed.size() == 1 ? "y" : "ies") + " removed from "
@@ -106,27 +92,19 @@ final class CacheCommand implements Runnable {
         }
     }
 
-    static JsonObject entry(CacheEntry e) {
-        JsonObject o = new JsonObject();
-        o.addProperty("kind", e.kind());
-        o.addProperty("key", e.key());
-        o.addProperty("description", e.description());
-        o.addProperty("created", e.created().toString());
-        o.addProperty("path", e.dir().toString());
-        return o;
+    /** A cache entry as --json shows it. */
+    record Entry(String kind, String key, String description, String created, Path path) {
+        static Entry of(CacheEntry e) {
+            return new Entry(e.kind(), e.key(), e.description(), e.created().toString(), e.dir());
+        }
     }
 
-    static String size(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        double v = bytes;
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        int i = -1;
-        while (v >= 1024 && i < units.length - 1) {
-            v /= 1024;
-            i++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[i]);
-    }
+    /** An entry and the bytes it takes. */
+    record Sized(@Json.Inline Entry entry, long bytes) { }
+
+    /** --json of 'cache list'. */
+    record Listing(Path root, List<Sized> entries) { }
+
+    /** --json of 'cache clear'. */
+    record Removed(List<Entry> removed) { }
 }

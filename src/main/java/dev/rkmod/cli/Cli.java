@@ -1,6 +1,5 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonObject;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
 import picocli.CommandLine;
@@ -20,6 +19,15 @@ final class Cli {
         cl.setOut(session.out());
         cl.setErr(session.err());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // a bad option value is a usage error (exit 2); with --json it is reported as JSON like every other error
+        CommandLine.IParameterExceptionHandler usage = cl.getParameterExceptionHandler();
+        cl.setParameterExceptionHandler((ex, rest) -> {
+            if (!json) {
+                return usage.handleParseException(ex, rest);
+            }
+            report(session, true, ExitCode.USAGE, ex.getMessage());
+            return ExitCode.USAGE.code();
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             if (ex instanceof RkmodException r) {
                 report(session, json, r.exitCode(), r.paragraph());
@@ -40,16 +48,16 @@ final class Cli {
 
     private static void report(Session s, boolean json, ExitCode code, String paragraph) {
         if (json) {
-            JsonObject o = new JsonObject();
-            o.addProperty("error", paragraph);
-            o.addProperty("exitCode", code.code());
-            s.out().println(Json.GSON.toJson(o));
+            s.out().println(Json.write(new Failure(paragraph, code.code())));
         } else {
             s.err().println("rkmod: error: " + paragraph);
         }
         s.out().flush();
         s.err().flush();
     }
+
+    /** --json of a failed command. */
+    record Failure(String error, int exitCode) { }
 
     /** Creates command objects, passing the session to constructors that take one. */
     private static final class SessionFactory implements CommandLine.IFactory {

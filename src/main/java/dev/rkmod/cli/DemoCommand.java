@@ -1,16 +1,14 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.Profile;
-import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.demo.DemoWorkflow;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -25,8 +23,9 @@ import java.util.concurrent.Callable;
 final class DemoCommand implements Callable<Integer> {
     private final Session session;
 
-    @Option(names = "--profile", paramLabel = "6.1|6.12|debian-sid", defaultValue = "6.1", description = "Toolchain profile (default ${DEFAULT-VALUE}).")
-    String profile;
+    @Option(names = "--profile", paramLabel = "6.1|6.12|debian-sid", defaultValue = "6.1",
+            converter = Converters.ProfileConverter.class, description = "Toolchain profile (default ${DEFAULT-VALUE}).")
+    Profile p;
 
     @Mixin
     OutputOptions output = new OutputOptions();
@@ -37,24 +36,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Profile p = Profile.byId(profile).orElseThrow(() -> new RkmodException(ExitCode.USAGE,
-                "Unknown profile '" + profile + "'", "Known profiles: " + Profile.ids(), null));
         DemoWorkflow.Result r = new DemoWorkflow(session.context(output)).run(p);
         if (output.json()) {
-            JsonObject o = new JsonObject();
-            o.addProperty("profile", p.id());
-            o.addProperty("millis", r.took().toMillis());
-            JsonArray steps = new JsonArray();
-            for (DemoWorkflow.Step s : r.steps()) {
-                JsonObject j = new JsonObject();
-                j.addProperty("stage", s.name());
-                j.addProperty("detail", s.detail());
-                j.addProperty("millis", s.took().toMillis());
-                steps.add(j);
-            }
-            o.add("stages", steps);
-            o.add("vmtest", VmtestCommand.json(r.verdict()));
-            session.out().println(Json.GSON.toJson(o));
+            session.out().println(Json.write(new Demo(p.id(), r.took().toMillis(), r.steps().stream()
+                    .map(st -> new Stage(st.name(), st.detail(), st.took().toMillis())).toList(), VerdictJson.of(r.verdict()))));
         } else {
             PrintWriter w = session.out();
             int i = 1;
@@ -80,4 +65,10 @@ final class DemoCommand implements Callable<Integer> {
         }
         return r.verdict().pass() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
     }
+
+    /** --json of the story: each stage, and vmtest's verdict. */
+    record Demo(String profile, long millis, List<Stage> stages, VerdictJson vmtest) { }
+
+    /** One stage of the story and how long it took. */
+    record Stage(String stage, String detail, long millis) { }
 }

@@ -1,20 +1,19 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.Profile;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.deps.DepsReport;
 import dev.rkmod.workflow.deps.DepsWorkflow;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "deps",
@@ -28,9 +27,9 @@ import java.util.concurrent.Callable;
 final class DepsCommand implements Callable<Integer> {
     private final Session session;
 
-    @Option(names = "--profile", paramLabel = "6.1|6.12|debian-sid",
+    @Option(names = "--profile", paramLabel = "6.1|6.12|debian-sid", converter = Converters.ProfileConverter.class,
             description = "The profile to check (repeatable). Default: every profile.")
-    List<String> profiles = new ArrayList<>();
+    List<Profile> profiles = new ArrayList<>();
 
     @Option(names = "--install", description = "Install what is missing (apt-get, debootstrap). Needs root.")
     boolean install;
@@ -38,23 +37,13 @@ final class DepsCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     DepsCommand(Session session) {
         this.session = session;
     }
 
     @Override
     public Integer call() {
-        List<Profile> chosen = new ArrayList<>();
-        for (String id : profiles) {
-            chosen.add(Profile.byId(id).orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
-                    "Unknown profile '" + id + "'. Known profiles: " + Profile.ids() + ".")));
-        }
-        if (chosen.isEmpty()) {
-            chosen.addAll(List.of(Profile.values()));
-        }
+        List<Profile> chosen = profiles.isEmpty() ? List.of(Profile.values()) : profiles;
         Context ctx = session.context(output);
         DepsWorkflow wf = new DepsWorkflow(ctx);
         List<DepsReport> reports = new ArrayList<>();
@@ -63,12 +52,7 @@ final class DepsCommand implements Callable<Integer> {
         }
         boolean complete = reports.stream().allMatch(DepsReport::complete);
         if (output.json()) {
-            JsonObject o = new JsonObject();
-            JsonArray arr = new JsonArray();
-            reports.forEach(r -> arr.add(json(r)));
-            o.add("profiles", arr);
-            o.addProperty("complete", complete);
-            session.out().println(Json.GSON.toJson(o));
+            session.out().println(Json.write(new Deps(reports.stream().map(ProfileDeps::of).toList(), complete)));
         } else {
             reports.forEach(r -> text(session.out(), r));
         }
@@ -115,37 +99,19 @@ final class DepsCommand implements Callable<Integer> {
         out.println();
     }
 
-    private static JsonObject json(DepsReport r) {
-        JsonObject o = new JsonObject();
-        o.addProperty("profile", r.profile().id());
-        o.addProperty("complete", r.complete());
-        JsonArray host = new JsonArray();
-        r.host().forEach(p -> host.add(pkg(p)));
-        o.add("host", host);
-        JsonArray missing = new JsonArray();
-        r.missingHostPackages().forEach(missing::add);
-        o.add("missing", missing);
-        if (r.root() != null) {
-            JsonObject root = new JsonObject();
-            root.addProperty("suite", r.root().spec().suite());
-            root.addProperty("path", r.root().path() == null ? null : r.root().path().toString());
-            root.addProperty("rustc", r.root().rustcVersion());
-            root.addProperty("complete", r.root().complete());
-            JsonArray pk = new JsonArray();
-            r.root().packages().forEach(p -> pk.add(pkg(p)));
-            root.add("packages", pk);
-            o.add("root", root);
+    /** --json: every profile checked, and whether all are complete. */
+    record Deps(List<ProfileDeps> profiles, boolean complete) { }
+
+    /** What one profile needs on the host and in its Debian root, and what was done to get it. */
+    record ProfileDeps(String profile, boolean complete, List<DepsReport.PackageState> host, List<String> missing,
+                       Optional<Root> root, List<String> actions) {
+        static ProfileDeps of(DepsReport r) {
+            return new ProfileDeps(r.profile().id(), r.complete(), r.host(), r.missingHostPackages(),
+                    Optional.ofNullable(r.root()).map(x -> new Root(x.spec().suite(), x.path(), x.rustcVersion(),
+                            x.complete(), x.packages())), r.actions());
         }
-        JsonArray actions = new JsonArray();
-        r.actions().forEach(actions::add);
-        o.add("actions", actions);
-        return o;
     }
 
-    private static JsonObject pkg(DepsReport.PackageState p) {
-        JsonObject o = new JsonObject();
-        o.addProperty("name", p.name());
-        o.addProperty("version", p.version());
-        return o;
-    }
+    /** The profile's Debian root: where it is (null before it is made), its rustc and packages. */
+    record Root(String suite, Path path, String rustc, boolean complete, List<DepsReport.PackageState> packages) { }
 }

@@ -1,7 +1,5 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.Finding;
 import dev.rkmod.workflow.doctor.DoctorWorkflow;
@@ -43,57 +41,27 @@ final class DoctorCommand implements Callable<Integer> {
         Path dir = kdir != null ? kdir : session.host().runningKernelBuildDir();
         DoctorWorkflow.Report r = new DoctorWorkflow(session.context(output)).run(dir, Optional.ofNullable(rustc));
         if (output.json()) {
-            JsonObject o = new JsonObject();
-            o.addProperty("kdir", r.kdir().toString());
-            o.addProperty("rustc", r.rustcVersion());
-            o.addProperty("ok", !r.hasErrors());
-            r.match().ifPresent(m -> {
-                JsonObject j = new JsonObject();
-                j.addProperty("candidate", m.description());
-                j.addProperty("rustc", m.toolchain().rustc());
-                j.addProperty("root", m.toolchain().rootDir().map(Path::toString).orElse(null));
-                o.add("match", j);
-            });
-            o.add("findings", findings(r.findings()));
-            session.out().println(Json.GSON.toJson(o));
+            session.out().println(Json.write(new Doctor(r.kdir(), r.rustcVersion(), !r.hasErrors(), r.match().map(m ->
+                    new Match(m.description(), m.toolchain().rustc(), m.toolchain().rootDir().map(Path::toString).orElse(null))),
+                    r.findings())));
         } else {
             text(session.out(), r);
         }
         return r.hasErrors() ? ExitCode.CHECK_FAILED.code() : ExitCode.OK.code();
     }
 
-    static JsonArray findings(List<Finding> list) {
-        JsonArray arr = new JsonArray();
-        for (Finding f : list) {
-            JsonObject j = new JsonObject();
-            j.addProperty("id", f.id());
-            j.addProperty("severity", f.severity().name().toLowerCase());
-            j.addProperty("what", f.what());
-            j.addProperty("why", f.why());
-            j.addProperty("fix", f.fix());
-            arr.add(j);
-        }
-        return arr;
-    }
-
-    static void printFindings(PrintWriter w, List<Finding> list) {
-        for (Finding f : list) {
-            w.printf("  %-7s %-24s %s%n", f.severity().name(), f.id(), f.what());
-            if (f.why() != null) {
-                w.println("          why: " + f.why());
-            }
-            if (f.fix() != null) {
-                w.println("          fix: " + f.fix());
-            }
-        }
-    }
-
     private static void text(PrintWriter w, DoctorWorkflow.Report r) {
         w.println("doctor: " + r.kdir() + (r.rustcVersion() != null ? "  (built with " + r.rustcVersion() + ")" : ""));
-        printFindings(w, r.findings());
+        Text.findings(w, r.findings());
         long errors = r.findings().stream().filter(f -> f.severity() == Finding.Severity.ERROR).count();
         long warnings = r.findings().stream().filter(f -> f.severity() == Finding.Severity.WARNING).count();
         w.println(errors == 0 ? "no errors" + (warnings > 0 ? ", " + warnings + " warning(s)" : "") + ": a Rust module should build"
                 : errors + " error(s), " + warnings + " warning(s)");
     }
+
+    /** --json: the tree, the kernel's rustc, the matching rustc on this machine and every finding. */
+    record Doctor(Path kdir, String rustc, boolean ok, Optional<Match> match, List<Finding> findings) { }
+
+    /** The rustc a build should use: how it was found, its path and the Debian root it runs in (or null). */
+    record Match(String candidate, String rustc, String root) { }
 }

@@ -1,6 +1,6 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonObject;
+import dev.rkmod.format.HeadersManifest;
 import dev.rkmod.model.Distro;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -62,8 +63,8 @@ final class HeadersCommand implements Runnable {
         Path out;
 
         @Option(names = "--format", paramLabel = "dir|tar.zst|tar.xz", defaultValue = "dir",
-                description = "Output format (default ${DEFAULT-VALUE}).")
-        String format;
+                converter = Converters.HeadersFormatConverter.class, description = "Output format (default ${DEFAULT-VALUE}).")
+        PackageRequest.Format format;
 
         @Option(names = "-j", paramLabel = "N", description = "Parallel make jobs (default: the number of CPUs).")
         Integer jobs;
@@ -83,17 +84,6 @@ final class HeadersCommand implements Runnable {
 
         @Override
         public Integer call() {
-            PackageRequest.Format f;
-            if (format.equals("deb")) {
-                throw new RkmodException(ExitCode.USAGE, "--format deb is not available yet",
-                        "The completion .deb (linux-rust-meta-RELEASE, owned by dpkg) comes with rkmod's package-manager"
-                                + " support, which has not landed", "Use --format dir or tar.zst");
-            }
-            try {
-                f = PackageRequest.Format.parse(format);
-            } catch (IllegalArgumentException e) {
-                throw new RkmodException(ExitCode.USAGE, "Unknown --format '" + format + "'", null, "Use dir, tar.zst or tar.xz");
-            }
             Optional<Distro.Selector> sel = Optional.empty();
             if (distro != null) {
                 sel = Optional.of(Distro.Selector.parse(distro).orElseThrow(() -> new RkmodException(ExitCode.USAGE,
@@ -108,29 +98,10 @@ final class HeadersCommand implements Runnable {
                 throw new RkmodException(ExitCode.USAGE, "-j must be at least 1", null, null);
             }
             HeadersWorkflow.Result r = new HeadersWorkflow(session.context(output)).complete(new HeadersWorkflow.Request(
-                    Optional.ofNullable(kdir), sel, Optional.ofNullable(source), out, f, Optional.ofNullable(rustc), j,
-                    Duration.ofMinutes(timeout), force, PackageCommand.sourceDateEpoch(session)));
+                    Optional.ofNullable(kdir), sel, Optional.ofNullable(source), out, format, Optional.ofNullable(rustc), j,
+                    Duration.ofMinutes(timeout), force, session.sourceDateEpoch()));
             if (output.json()) {
-                JsonObject o = new JsonObject();
-                o.addProperty("out", r.out().toString());
-                o.addProperty("format", format);
-                o.addProperty("cacheHit", r.cacheHit());
-                o.addProperty("millis", r.took().toMillis());
-                o.add("headers", Json.GSON.toJsonTree(r.headers()));
-                if (r.manifest() != null) {
-                    o.addProperty("release", r.manifest().release());
-                    o.addProperty("generation", r.manifest().generation());
-                    o.addProperty("rustc", r.manifest().rustc());
-                    o.addProperty("llvm", r.manifest().llvm());
-                    o.addProperty("files", r.manifest().files().size());
-                }
-                o.addProperty("rustSetFiles", r.rustSetFiles());
-                o.addProperty("rustSetBytes", r.rustSetBytes());
-                o.addProperty("verifiedWith", r.verifiedWith());
-                JsonObject st = new JsonObject();
-                r.stages().forEach((k, v) -> st.addProperty(k, v.toMillis()));
-                o.add("stageMillis", st);
-                session.out().println(Json.GSON.toJson(o));
+                session.out().println(Json.write(Completed.of(r, format)));
             } else {
                 PrintWriter w = session.out();
                 w.println("completed " + r.out() + (r.cacheHit() ? "  (cached)" : ""));
@@ -141,7 +112,7 @@ final class HeadersCommand implements Runnable {
                     w.printf("  proof    all %d Rust symbols of the regenerated crates equal those in Module.symvers%n",
                             r.headers().rustSymbols());
                 }
-                w.printf("  Rust set %d files, %s (proc macros stripped)%n", r.rustSetFiles(), CacheCommand.size(r.rustSetBytes()));
+                w.printf("  Rust set %d files, %s (proc macros stripped)%n", r.rustSetFiles(), Text.size(r.rustSetBytes()));
                 w.println("  verified C and Rust probe modules built at another path with " + r.verifiedWith());
                 for (Map.Entry<String, Duration> e : r.stages().entrySet()) {
                     w.printf("  %-14s %6.1f s%n", e.getKey(), e.getValue().toMillis() / 1000.0);
@@ -150,5 +121,24 @@ final class HeadersCommand implements Runnable {
             }
             return ExitCode.OK.code();
         }
+
+        /**
+         * --json of a completion: what 'headers complete' recorded, the package's facts (when it is a directory whose
+         * manifest can be read), the Rust set and how long each stage took.
+         */
+        record Completed(Path out, String format, boolean cacheHit, long millis, HeadersManifest headers,
+                         @Json.Inline Optional<Package> manifest, int rustSetFiles, long rustSetBytes, String verifiedWith,
+                         Map<String, Long> stageMillis) {
+            static Completed of(HeadersWorkflow.Result r, PackageRequest.Format format) {
+                Map<String, Long> stages = new LinkedHashMap<>();
+                r.stages().forEach((k, v) -> stages.put(k, v.toMillis()));
+                return new Completed(r.out(), format.toString(), r.cacheHit(), r.took().toMillis(), r.headers(),
+                        Optional.ofNullable(r.manifest()).map(m -> new Package(m.release(), m.generation(), m.rustc(),
+                                m.llvm(), m.files().size())), r.rustSetFiles(), r.rustSetBytes(), r.verifiedWith(), stages);
+            }
+        }
+
+        /** The package's release, generation, rustc, compiler family and file count. */
+        record Package(String release, String generation, String rustc, boolean llvm, int files) { }
     }
 }

@@ -1,7 +1,6 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
+import dev.rkmod.format.CompressedModule;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.workflow.info.InfoWorkflow;
 import picocli.CommandLine.Command;
@@ -12,6 +11,7 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,48 +43,14 @@ final class InfoCommand implements Callable<Integer> {
         if (field != null) {
             reports.forEach(r -> r.field(field).forEach(w::println));
         } else if (output.json()) {
-            JsonArray arr = new JsonArray();
-            for (InfoWorkflow.Report r : reports) {
-                JsonObject o = new JsonObject();
-                o.addProperty("filename", r.file().toAbsolutePath().toString());
-                o.addProperty("compression", r.compression().name().toLowerCase());
-                JsonArray fields = new JsonArray();
-                for (Map.Entry<String, String> e : r.fields()) {
-                    JsonObject f = new JsonObject();
-                    f.addProperty(e.getKey(), e.getValue());
-                    fields.add(f);
-                }
-                o.add("modinfo", fields);
-                JsonArray versions = new JsonArray();
-                r.versions().forEach(v -> versions.add(String.format("0x%08x %s", v.crc(), v.name())));
-                o.add("versions", versions);
-                JsonArray ext = new JsonArray();
-                r.extVersions().forEach(v -> ext.add(String.format("0x%08x %s", v.crc(), v.name())));
-                o.add("extVersions", ext);
-                o.addProperty("buildId", r.buildId().orElse(null));
-                r.signature().ifPresent(s -> {
-                    JsonObject sj = new JsonObject();
-                    sj.addProperty("signer", s.signer());
-                    sj.addProperty("sigKey", s.keyId());
-                    sj.addProperty("hashAlgo", s.hashAlgo());
-                    sj.addProperty("length", s.signature().length);
-                    o.add("signature", sj);
-                });
-                JsonArray problems = new JsonArray();
-                r.problems().forEach(problems::add);
-                o.add("problems", problems);
-                arr.add(o);
-            }
-            JsonObject o = new JsonObject();
-            o.add("modules", arr);
-            session.out().println(Json.GSON.toJson(o));
+            session.out().println(Json.write(new Modules(reports.stream().map(Module::of).toList())));
         } else {
             for (InfoWorkflow.Report r : reports) {
                 line(w, "filename", r.file().toAbsolutePath().toString());
                 r.fields().forEach(e -> line(w, e.getKey(), e.getValue()));
                 r.buildId().ifPresent(b -> line(w, "build-id", b));
-                r.versions().forEach(v -> line(w, "version", String.format("0x%08x %s", v.crc(), v.name())));
-                r.extVersions().forEach(v -> line(w, "version_ext", String.format("0x%08x %s", v.crc(), v.name())));
+                r.versions().forEach(v -> line(w, "version", version(v)));
+                r.extVersions().forEach(v -> line(w, "version_ext", version(v)));
                 r.signature().ifPresent(s -> {
                     line(w, "sig_id", s.id());
                     line(w, "signer", s.signer());
@@ -103,4 +69,28 @@ final class InfoCommand implements Callable<Integer> {
     private static void line(PrintWriter w, String key, String value) {
         w.printf("%-15s %s%n", key + ":", value);
     }
+
+    private static String version(InfoWorkflow.Version v) {
+        return String.format("0x%08x %s", v.crc(), v.name());
+    }
+
+    /** --json: every module. */
+    record Modules(List<Module> modules) { }
+
+    /** One module: modinfo's fields as one-key objects in modinfo's order, its versions, signature and problems. */
+    record Module(String filename, CompressedModule.Kind compression, List<Map<String, String>> modinfo,
+                  List<String> versions, List<String> extVersions, String buildId, Optional<Signature> signature,
+                  List<String> problems) {
+        static Module of(InfoWorkflow.Report r) {
+            return new Module(r.file().toAbsolutePath().toString(), r.compression(),
+                    r.fields().stream().map(e -> Collections.singletonMap(e.getKey(), e.getValue())).toList(),
+                    r.versions().stream().map(InfoCommand::version).toList(),
+                    r.extVersions().stream().map(InfoCommand::version).toList(), r.buildId().orElse(null),
+                    r.signature().map(s -> new Signature(s.signer(), s.keyId(), s.hashAlgo(), s.signature().length)),
+                    r.problems());
+        }
+    }
+
+    /** Who signed a module, with which key and hash, and the signature's length in bytes. */
+    record Signature(String signer, String sigKey, String hashAlgo, int length) { }
 }

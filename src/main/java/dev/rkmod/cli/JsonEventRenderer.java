@@ -1,6 +1,5 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonObject;
 import dev.rkmod.infra.event.Event;
 import dev.rkmod.infra.event.EventSink;
 
@@ -14,30 +13,26 @@ final class JsonEventRenderer implements EventSink {
         this.err = err;
     }
 
+    /** An event's JSON: its kind, then its values. */
+    record Tagged(String event, @Json.Inline Record values) { }
+
+    /** A finished stage, its time in milliseconds. */
+    record Finished(String stage, long millis, boolean ok) { }
+
+    /** A message, its level as the upper-case name. */
+    record Note(String level, String text) { }
+
     @Override
     public synchronized void emit(Event event) {
-        JsonObject o = new JsonObject();
-        o.addProperty("event", event.getClass().getSimpleName());
-        if (event instanceof Event.StageStarted s) {
-            o.addProperty("stage", s.stage());
-            o.addProperty("detail", s.detail());
-        } else if (event instanceof Event.StageFinished f) {
-            o.addProperty("stage", f.stage());
-            o.addProperty("millis", f.elapsed().toMillis());
-            o.addProperty("ok", f.ok());
-        } else if (event instanceof Event.Progress p) {
-            o.addProperty("stage", p.stage());
-            o.addProperty("done", p.done());
-            o.addProperty("total", p.total());
-            o.addProperty("unit", p.unit());
-        } else if (event instanceof Event.OutputLine l) {
-            o.addProperty("source", l.source());
-            o.addProperty("line", l.line());
+        Record values;
+        if (event instanceof Event.StageFinished f) {
+            values = new Finished(f.stage(), f.elapsed().toMillis(), f.ok());
         } else if (event instanceof Event.Message m) {
-            o.addProperty("level", m.level().name());
-            o.addProperty("text", m.text());
+            values = new Note(m.level().name(), m.text());
+        } else {
+            values = (Record) event;
         }
-        err.println(o);
+        err.println(Json.fromRecord(new Tagged(event.getClass().getSimpleName(), values)));
         err.flush();
     }
 }

@@ -1,9 +1,6 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import dev.rkmod.format.KernelConfig;
+import dev.rkmod.format.KernelManifest;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.workflow.kernel.ConfigOutcome;
 import dev.rkmod.workflow.kernel.KernelWorkflow;
@@ -15,6 +12,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -54,7 +52,7 @@ final class KernelCommand implements Runnable {
         public Integer call() {
             ConfigOutcome o = new KernelWorkflow(session.context(output)).config(kernel.request(), Optional.ofNullable(out));
             if (output.json()) {
-                session.out().println(Json.GSON.toJson(json(o, out)));
+                session.out().println(Json.write(Configured.of(o, out)));
             } else {
                 text(session.out(), o, out);
             }
@@ -102,42 +100,24 @@ final class KernelCommand implements Runnable {
             }
         }
 
-        private static JsonObject json(ConfigOutcome o, Path out) {
-            JsonObject j = new JsonObject();
-            j.addProperty("rust", o.rustEnabled());
-            j.addProperty("rustcVersionText", o.result().string("RUSTC_VERSION_TEXT").orElse(null));
-            JsonArray blockers = new JsonArray();
-            for (ConfigOutcome.Blocker b : o.blockers()) {
-                JsonObject bj = new JsonObject();
-                bj.addProperty("clause", b.clause());
-                JsonObject vals = new JsonObject();
-                b.values().forEach(vals::addProperty);
-                bj.add("values", vals);
-                bj.addProperty("fix", b.fixable());
-                blockers.add(bj);
+        /** --json of a configuration: whether CONFIG_RUST=y survived, what blocked it and what --fix-rust changed. */
+        record Configured(boolean rust, String rustcVersionText, List<Blocker> blockers, List<String> baseBlockers,
+                          List<String> fixed, List<Change> changes, List<String> notApplied, String out) {
+            static Configured of(ConfigOutcome o, Path out) {
+                return new Configured(o.rustEnabled(), o.result().string("RUSTC_VERSION_TEXT").orElse(null),
+                        o.blockers().stream().map(b -> new Blocker(b.clause(), b.values(), b.fixable())).toList(),
+                        o.baseBlockers().stream().map(ConfigOutcome.Blocker::clause).toList(), o.fixed(),
+                        o.changes().values().stream().map(c -> new Change("CONFIG_" + c.symbol(), c.before(), c.after()))
+                                .toList(),
+                        o.notApplied(), out == null || !o.rustEnabled() ? null : out.toString());
             }
-            j.add("blockers", blockers);
-            JsonArray baseBlockers = new JsonArray();
-            o.baseBlockers().forEach(b -> baseBlockers.add(b.clause()));
-            j.add("baseBlockers", baseBlockers);
-            JsonArray fixed = new JsonArray();
-            o.fixed().forEach(fixed::add);
-            j.add("fixed", fixed);
-            JsonArray changes = new JsonArray();
-            for (KernelConfig.Change c : o.changes().values()) {
-                JsonObject cj = new JsonObject();
-                cj.addProperty("symbol", "CONFIG_" + c.symbol());
-                cj.addProperty("before", c.before());
-                cj.addProperty("after", c.after());
-                changes.add(cj);
-            }
-            j.add("changes", changes);
-            JsonArray notApplied = new JsonArray();
-            o.notApplied().forEach(notApplied::add);
-            j.add("notApplied", notApplied);
-            j.addProperty("out", out == null || !o.rustEnabled() ? null : out.toString());
-            return j;
         }
+
+        /** An unmet dependency of CONFIG_RUST, the values of its symbols, and the symbol --fix-rust turns off. */
+        record Blocker(String clause, Map<String, String> values, String fix) { }
+
+        /** An option that changed against the base config. */
+        record Change(String symbol, String before, String after) { }
     }
 
     @Command(name = "build", mixinStandardHelpOptions = true,
@@ -161,10 +141,7 @@ final class KernelCommand implements Runnable {
         public Integer call() {
             KernelWorkflow.Built b = new KernelWorkflow(session.context(output)).build(kernel.request());
             if (output.json()) {
-                JsonObject j = JsonParser.parseString(b.manifest().toJson()).getAsJsonObject();
-                j.addProperty("tree", b.tree().toString());
-                j.addProperty("cacheHit", b.cacheHit());
-                session.out().println(Json.GSON.toJson(j));
+                session.out().println(Json.write(new Built(b.manifest(), b.tree(), b.cacheHit())));
             } else {
                 var m = b.manifest();
                 PrintWriter w = session.out();
@@ -180,6 +157,15 @@ final class KernelCommand implements Runnable {
         }
     }
 
+    /** --json of a kernel build: the manifest's values, then where the tree is and whether it was cached. */
+    record Built(@Json.Inline KernelManifest manifest, Path tree, boolean cacheHit) { }
+
+    /** --json of the cached kernels. */
+    record Kernels(List<Listed> kernels) { }
+
+    /** A cached kernel: its manifest's values and its tree. */
+    record Listed(@Json.Inline KernelManifest manifest, Path tree) { }
+
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List cached kernels.")
     static final class ListCmd implements Callable<Integer> {
         private final Session session;
@@ -194,15 +180,7 @@ final class KernelCommand implements Runnable {
         public Integer call() {
             List<KernelWorkflow.Built> all = new KernelWorkflow(session.context(output)).list();
             if (output.json()) {
-                JsonArray arr = new JsonArray();
-                for (KernelWorkflow.Built b : all) {
-                    JsonObject j = JsonParser.parseString(b.manifest().toJson()).getAsJsonObject();
-                    j.addProperty("tree", b.tree().toString());
-                    arr.add(j);
-                }
-                JsonObject o = new JsonObject();
-                o.add("kernels", arr);
-                session.out().println(Json.GSON.toJson(o));
+                session.out().println(Json.write(new Kernels(all.stream().map(b -> new Listed(b.manifest(), b.tree())).toList())));
                 return ExitCode.OK.code();
             }
             if (all.isEmpty()) {

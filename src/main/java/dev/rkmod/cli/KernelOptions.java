@@ -19,9 +19,9 @@ final class KernelOptions {
             description = "Kernel source directory or linux-source-*.tar.xz. Default: the profile's Debian source.")
     Path source;
 
-    @Option(names = "--profile", paramLabel = "6.1|6.12",
+    @Option(names = "--profile", paramLabel = "6.1|6.12", converter = Converters.ProfileConverter.class,
             description = "Toolchain profile. Default: from the source version, else 6.1.")
-    String profile;
+    Profile profile;
 
     @Option(names = "--config", paramLabel = "BASE", defaultValue = "tiny-rust",
             description = "Base config: a .config file (plain or .xz), 'debian' (the profile's distro config) or"
@@ -48,11 +48,6 @@ final class KernelOptions {
     long timeoutMinutes;
 
     KernelRequest request() {
-        Optional<Profile> p = Optional.empty();
-        if (profile != null) {
-            p = Optional.of(Profile.byId(profile).orElseThrow(() -> new RkmodException(ExitCode.USAGE,
-                    "Unknown profile '" + profile + "'", "Known profiles: " + Profile.ids(), "Pass one of them")));
-        }
         if (jobs != null && jobs < 1) {
             throw new RkmodException(ExitCode.USAGE, "-j must be at least 1", null, null);
         }
@@ -60,7 +55,7 @@ final class KernelOptions {
             throw new RkmodException(ExitCode.USAGE, "--timeout must be at least 1 minute", null, null);
         }
         int j = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
-        return new KernelRequest(Optional.ofNullable(source), p, BaseConfig.parse(config), List.copyOf(fragments), fixRust,
+        return new KernelRequest(Optional.ofNullable(source), Optional.ofNullable(profile), BaseConfig.parse(config), List.copyOf(fragments), fixRust,
                 Optional.ofNullable(toolchain), Optional.ofNullable(root), j, Duration.ofMinutes(timeoutMinutes));
     }
 }

@@ -1,7 +1,5 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.workflow.scaffold.NewWorkflow;
 import picocli.CommandLine.Command;
@@ -10,6 +8,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -55,16 +54,7 @@ final class NewCommand implements Callable<Integer> {
         NewWorkflow.Created c = new NewWorkflow().create(name, Optional.ofNullable(kdir), Optional.ofNullable(generation),
                 dir != null ? dir : Path.of(name), description, author, force);
         if (output.json()) {
-            JsonObject o = new JsonObject();
-            o.addProperty("dir", c.dir().toString());
-            o.addProperty("generation", c.generation().id());
-            JsonArray files = new JsonArray();
-            c.files().forEach(files::add);
-            o.add("files", files);
-            JsonArray expect = new JsonArray();
-            c.expect().forEach(expect::add);
-            o.add("expect", expect);
-            session.out().println(Json.GSON.toJson(o));
+            session.out().println(Json.write(new Created(c.dir(), c.generation().id(), c.files(), c.expect())));
         } else {
             session.out().println("created " + c.dir() + " for the Linux " + c.generation().id() + " module API ("
                     + c.generation().syntax().name().toLowerCase().replace('_', ' ') + ")");
@@ -73,4 +63,7 @@ final class NewCommand implements Callable<Integer> {
         }
         return ExitCode.OK.code();
     }
+
+    /** --json: the project, the module API generation it is written in, its files and the log lines it expects. */
+    record Created(Path dir, String generation, List<String> files, List<String> expect) { }
 }

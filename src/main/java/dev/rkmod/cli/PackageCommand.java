@@ -1,9 +1,7 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
+import dev.rkmod.format.PackageManifest;
 import dev.rkmod.model.ExitCode;
-import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.pack.PackageRequest;
 import dev.rkmod.workflow.pack.PackageWorkflow;
 import picocli.CommandLine.Command;
@@ -12,6 +10,8 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "package", mixinStandardHelpOptions = true,
@@ -31,8 +31,9 @@ final class PackageCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--format", paramLabel = "dir|tar.zst|tar.xz", defaultValue = "dir",
+            converter = Converters.FormatConverter.class,
             description = "Output format (default ${DEFAULT-VALUE}). Archives are reproducible.")
-    String format;
+    PackageRequest.Format format;
 
     @Option(names = "--no-verify", description = "Skip building the probe modules.")
     boolean noVerify;
@@ -47,60 +48,18 @@ final class PackageCommand implements Callable<Integer> {
         this.session = session;
     }
 
-    /** SOURCE_DATE_EPOCH, or 0. */
-    static long sourceDateEpoch(Session session) {
-        String sde = session.host().env().get("SOURCE_DATE_EPOCH");
-        if (sde == null || sde.isBlank()) {
-            return 0;
-        }
-        try {
-            return Long.parseLong(sde.strip());
-        } catch (NumberFormatException e) {
-            throw new RkmodException(ExitCode.USAGE, "SOURCE_DATE_EPOCH='" + sde + "' is not a number of seconds", null,
-                    "Unset it or set it to a Unix time");
-        }
-    }
-
     @Override
     public Integer call() {
-        PackageRequest.Format f;
-        try {
-            f = PackageRequest.Format.parse(format);
-        } catch (IllegalArgumentException e) {
-            throw new RkmodException(ExitCode.USAGE, "Unknown --format '" + format + "'", null, "Use dir, tar.zst or tar.xz");
-        }
-        long epoch = sourceDateEpoch(session);
         PackageWorkflow.Result r = new PackageWorkflow(session.context(output))
-                .pack(new PackageRequest(kdir, out, f, !noVerify, force, epoch));
+                .pack(new PackageRequest(kdir, out, format, !noVerify, force, session.sourceDateEpoch()));
         if (output.json()) {
-            JsonObject j = new JsonObject();
-            j.addProperty("out", r.out().toString());
-            j.addProperty("format", format);
-            j.addProperty("release", r.manifest().release());
-            j.addProperty("generation", r.manifest().generation());
-            j.addProperty("rustc", r.manifest().rustc());
-            j.addProperty("targetTriple", r.manifest().targetTriple());
-            j.addProperty("files", r.manifest().files().size());
-            j.addProperty("unpackedBytes", r.unpackedBytes());
-            j.addProperty("outBytes", r.outBytes());
-            j.addProperty("packMillis", r.packTime().toMillis());
-            if (r.verification() != null) {
-                JsonObject v = new JsonObject();
-                v.addProperty("relocatedTo", r.verification().relocatedTo().toString());
-                v.addProperty("rustc", r.verification().rustcCandidate());
-                JsonArray mods = new JsonArray();
-                r.verification().modules().forEach(m -> mods.add(m.getFileName().toString()));
-                v.add("modules", mods);
-                v.addProperty("millis", r.verification().took().toMillis());
-                j.add("verification", v);
-            }
-            session.out().println(Json.GSON.toJson(j));
+            session.out().println(Json.write(Packed.of(r)));
         } else {
             PrintWriter w = session.out();
             w.println("package " + r.out());
             w.printf("  Linux %s, %s generation, %s%n", r.manifest().release(), r.manifest().generation(), r.manifest().rustc());
             w.printf("  %d files, %s unpacked, %s written, packed in %.1f s%n", r.manifest().files().size(),
-                    CacheCommand.size(r.unpackedBytes()), CacheCommand.size(r.outBytes()), r.packTime().toMillis() / 1000.0);
+                    Text.size(r.unpackedBytes()), Text.size(r.outBytes()), r.packTime().toMillis() / 1000.0);
             if (r.manifest().targetTriple() != null) {
                 w.println("  target     " + r.manifest().targetSpec() + " (rustc names it " + r.manifest().targetTriple() + ")");
             }
@@ -114,4 +73,20 @@ final class PackageCommand implements Callable<Integer> {
         }
         return ExitCode.OK.code();
     }
+
+    /** --json of a package. */
+    record Packed(Path out, String format, String release, String generation, String rustc,
+                  String targetTriple, int files, long unpackedBytes, long outBytes, long packMillis,
+                  Optional<Verified> verification) {
+        static Packed of(PackageWorkflow.Result r) {
+            PackageManifest m = r.manifest();
+            return new Packed(r.out(), r.format().toString(), m.release(), m.generation(), m.rustc(), m.targetTriple(), m.files().size(),
+                    r.unpackedBytes(), r.outBytes(), r.packTime().toMillis(), Optional.ofNullable(r.verification()).map(v ->
+                    new Verified(v.relocatedTo(), v.rustcCandidate(),
+                            v.modules().stream().map(ko -> ko.getFileName().toString()).toList(), v.took().toMillis())));
+        }
+    }
+
+    /** Where the package was verified, with which rustc, and the probe modules built there. */
+    record Verified(Path relocatedTo, String rustc, List<String> modules, long millis) { }
 }

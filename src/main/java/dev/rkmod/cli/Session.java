@@ -3,6 +3,8 @@ package dev.rkmod.cli;
 import dev.rkmod.infra.cache.Cache;
 import dev.rkmod.infra.event.EventSink;
 import dev.rkmod.infra.host.Host;
+import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 
 import java.io.PrintWriter;
@@ -43,6 +45,20 @@ public final class Session {
             return o.debug ? new JsonEventRenderer(err) : EventSink.NONE;
         }
         return new TextRenderer(err, tty, o.verbose, o.debug, o.quiet);
+    }
+
+    /** SOURCE_DATE_EPOCH, or 0: the time of every entry of a reproducible archive. */
+    public long sourceDateEpoch() {
+        String sde = host.env().get("SOURCE_DATE_EPOCH");
+        if (sde == null || sde.isBlank()) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(sde.strip());
+        } catch (NumberFormatException e) {
+            throw new RkmodException(ExitCode.USAGE, "SOURCE_DATE_EPOCH='" + sde + "' is not a number of seconds", null,
+                    "Unset it or set it to a Unix time");
+        }
     }
 
     public Context context(OutputOptions o) {

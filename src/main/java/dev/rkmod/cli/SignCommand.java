@@ -1,7 +1,5 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.workflow.sign.SignWorkflow;
 import picocli.CommandLine.Command;
@@ -44,21 +42,17 @@ final class SignCommand implements Callable<Integer> {
         List<SignWorkflow.Signed> done = new SignWorkflow().sign(modules, key, cert, Optional.ofNullable(hash),
                 Optional.ofNullable(kdir), Optional.ofNullable(out), force, insecure);
         if (output.json()) {
-            JsonArray arr = new JsonArray();
-            for (SignWorkflow.Signed s : done) {
-                JsonObject o = new JsonObject();
-                o.addProperty("module", s.module().toString());
-                o.addProperty("out", s.out().toString());
-                o.addProperty("hash", s.hash());
-                o.addProperty("signatureBytes", s.cmsBytes());
-                arr.add(o);
-            }
-            JsonObject o = new JsonObject();
-            o.add("signed", arr);
-            session.out().println(Json.GSON.toJson(o));
+            session.out().println(Json.write(new SignedModules(done.stream()
+                    .map(d -> new Signed(d.module(), d.out(), d.hash(), d.cmsBytes())).toList())));
         } else {
             done.forEach(s -> session.out().println("signed " + s.out() + " (" + s.hash() + ", " + s.cmsBytes() + " byte signature)"));
         }
         return ExitCode.OK.code();
     }
+
+    /** --json: every signed module. */
+    record SignedModules(List<Signed> signed) { }
+
+    /** A module, where its signed form went, the hash and the size of the CMS signature. */
+    record Signed(Path module, Path out, String hash, int signatureBytes) { }
 }

@@ -1,7 +1,5 @@
 package dev.rkmod.cli;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.workflow.sign.SignWorkflow;
 import picocli.CommandLine.Command;
@@ -33,21 +31,18 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         List<SignWorkflow.Checked> r = new SignWorkflow().verify(modules, cert);
         if (output.json()) {
-            JsonArray arr = new JsonArray();
-            for (SignWorkflow.Checked c : r) {
-                JsonObject o = new JsonObject();
-                o.addProperty("module", c.module().toString());
-                o.addProperty("valid", c.valid());
-                o.addProperty("reason", c.reason());
-                arr.add(o);
-            }
-            JsonObject o = new JsonObject();
-            o.add("modules", arr);
-            session.out().println(Json.GSON.toJson(o));
+            session.out().println(Json.write(new Verified(r.stream()
+                    .map(c -> new Checked(c.module(), c.valid(), c.reason())).toList())));
         } else {
             r.forEach(c -> session.out().println((c.valid() ? "valid    " : "INVALID  ") + c.module()
                     + (c.valid() ? "" : ": " + c.reason())));
         }
         return r.stream().allMatch(SignWorkflow.Checked::valid) ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
     }
+
+    /** --json: every module checked. */
+    record Verified(List<Checked> modules) { }
+
+    /** A module, whether its signature is valid, and why not. */
+    record Checked(Path module, boolean valid, String reason) { }
 }

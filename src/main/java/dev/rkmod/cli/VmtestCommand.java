@@ -81,25 +81,8 @@ final class VmtestCommand implements Callable<Integer> {
         return v.pass() ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
     }
 
-    /** What --json prints: the verdict with the reasons as the user reads them. */
-    record Result(String verdict, String release, String accel, long millis, String consoleLog, List<String> reasons,
-                  List<StepResult> steps, List<String> moduleLines, List<KunitResult> ktap) {
-        static Result of(VmTestWorkflow.Verdict v) {
-            return new Result(v.pass() ? "pass" : "fail", v.release(), v.accel().id(), v.took().toMillis(),
-                    v.consoleLog() == null ? null : v.consoleLog().toString(), v.reasons().stream().map(Reason::text).toList(),
-                    v.steps().stream().map(s -> new StepResult(s.action(), s.module(), s.status())).toList(), v.moduleLines(),
-                    v.ktap().stream().map(k -> new KunitResult(k.name(), k.status().name().toLowerCase(Locale.ROOT))).toList());
-        }
-    }
-
-    /** One insmod or rmmod in --json; status is null when it never finished. */
-    record StepResult(String action, String module, Integer status) { }
-
-    /** One KTAP result in --json: pass, fail or skip. */
-    record KunitResult(String name, String status) { }
-
     static JsonElement json(VmTestWorkflow.Verdict v) {
-        return Json.fromRecord(Result.of(v));
+        return Json.fromRecord(VerdictJson.of(v));
     }
 
     static void text(PrintWriter w, VmTestWorkflow.Verdict v) {

@@ -13,7 +13,7 @@ import java.util.Optional;
 
 /**
  * {@code rkmod-kernel.json}: what rkmod recorded about a kernel it built. Version strings are exactly
- * what the programs printed.
+ * what the programs printed. Made with {@link #builder()}; the components are the JSON keys, in order.
  */
 public record KernelManifest(
         int schema,
@@ -42,7 +42,12 @@ public record KernelManifest(
         String builtAt) {
 
     public static final String FILE = "rkmod-kernel.json";
+    public static final int SCHEMA = 1;
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
+
+    public static Builder builder() {
+        return new Builder();
+    }
 
     public String toJson() {
         return GSON.toJson(this);
@@ -62,6 +67,68 @@ public record KernelManifest(
             return Optional.ofNullable(fromJson(Files.readString(f, StandardCharsets.UTF_8)));
         } catch (IOException | JsonParseException e) {
             return Optional.empty();
+        }
+    }
+
+    /** Names every value; unset strings stay null, as in the JSON. */
+    public static final class Builder {
+        private int schema = SCHEMA;
+        private String release;
+        private String version;
+        private String arch;
+        private String generation;
+        private String source;
+        private String sourceIdentity;
+        private String base;
+        private List<String> fragments = List.of();
+        private boolean fixRust;
+        private String configSha256;
+        private String toolchain;
+        private String toolchainProfile;
+        private String toolchainRoot;
+        private String rustcPath;
+        private String rustc;
+        private String bindgen;
+        private String clang;
+        private String lld;
+        private String llvm;
+        private long buildSeconds;
+        private long objects;
+        private String bzImage;
+        private String builtAt;
+
+        private Builder() {
+        }
+
+        public Builder schema(int v) { schema = v; return this; }
+        public Builder release(String v) { release = v; return this; }
+        public Builder version(String v) { version = v; return this; }
+        public Builder arch(String v) { arch = v; return this; }
+        public Builder generation(String v) { generation = v; return this; }
+        public Builder source(String v) { source = v; return this; }
+        public Builder sourceIdentity(String v) { sourceIdentity = v; return this; }
+        public Builder base(String v) { base = v; return this; }
+        public Builder fragments(List<String> v) { fragments = List.copyOf(v); return this; }
+        public Builder fixRust(boolean v) { fixRust = v; return this; }
+        public Builder configSha256(String v) { configSha256 = v; return this; }
+        public Builder toolchain(String v) { toolchain = v; return this; }
+        public Builder toolchainProfile(String v) { toolchainProfile = v; return this; }
+        public Builder toolchainRoot(String v) { toolchainRoot = v; return this; }
+        public Builder rustcPath(String v) { rustcPath = v; return this; }
+        public Builder rustc(String v) { rustc = v; return this; }
+        public Builder bindgen(String v) { bindgen = v; return this; }
+        public Builder clang(String v) { clang = v; return this; }
+        public Builder lld(String v) { lld = v; return this; }
+        public Builder llvm(String v) { llvm = v; return this; }
+        public Builder buildSeconds(long v) { buildSeconds = v; return this; }
+        public Builder objects(long v) { objects = v; return this; }
+        public Builder bzImage(String v) { bzImage = v; return this; }
+        public Builder builtAt(String v) { builtAt = v; return this; }
+
+        public KernelManifest build() {
+            return new KernelManifest(schema, release, version, arch, generation, source, sourceIdentity, base, fragments,
+                    fixRust, configSha256, toolchain, toolchainProfile, toolchainRoot, rustcPath, rustc, bindgen, clang, lld,
+                    llvm, buildSeconds, objects, bzImage, builtAt);
         }
     }
 }

@@ -2,10 +2,13 @@ package dev.rkmod.cli;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.rkmod.format.KernelManifest;
+import dev.rkmod.format.PackageManifest;
 import dev.rkmod.infra.cache.Cache;
 import dev.rkmod.infra.cache.CacheKey;
 import dev.rkmod.infra.host.Host;
 import dev.rkmod.model.Profile;
+import dev.rkmod.workflow.tree.TreeFixture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -140,6 +143,50 @@ class CliTest {
         assertThat(r.err()).contains("Unknown profile '9.9'. Known profiles: 6.1, 6.12, debian-sid.");
     }
 
+    /** --profile and --format values are converted by picocli for every command: a bad one is exit 2 with the same words. */
+    @Test
+    void badProfileAndFormatValuesAreUsageErrorsEverywhere() {
+        for (String[] args : List.of(new String[] {"kernel", "build", "--profile", "9.9"},
+                new String[] {"kernel", "config", "--profile", "9.9"}, new String[] {"demo", "--profile", "9.9"},
+                new String[] {"deps", "--profile", "6.1", "--profile", "9.9"})) {
+            CliRun r = CliRun.run(host(1000), args);
+            assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(r.err()).startsWith("Invalid value for option '--profile'")
+                    .contains("Unknown profile '9.9'. Known profiles: 6.1, 6.12, debian-sid.").contains("Usage: rkmod");
+        }
+        CliRun format = CliRun.run(host(1000), "package", "--kdir", fs.toString(), "--out", fs.resolve("o").toString(),
+                "--format", "tar.gz");
+        assertThat(format.exit()).isEqualTo(2);
+        assertThat(format.err()).contains("Invalid value for option '--format': Unknown format 'tar.gz'. Use dir, tar.zst or"
+                + " tar.xz.");
+        CliRun headers = CliRun.run(host(0), "headers", "complete", "--format", "TAR.ZST", "--out", fs.resolve("o").toString());
+        assertThat(headers.exit()).isEqualTo(2);
+        assertThat(headers.err()).contains("Unknown format 'TAR.ZST'");
+        assertThat(fs.resolve("o")).doesNotExist();
+    }
+
+    @Test
+    void badValuesInJsonModeAreJsonErrors() {
+        for (String[] args : List.of(new String[] {"kernel", "build", "--profile", "9.9", "--json"},
+                new String[] {"deps", "--json", "--profile", "9.9"})) {
+            CliRun r = CliRun.run(host(1000), args);
+            assertThat(r.exit()).isEqualTo(2);
+            JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+            assertThat(o.get("exitCode").getAsInt()).isEqualTo(2);
+            assertThat(o.get("error").getAsString()).startsWith("Invalid value for option '--profile'")
+                    .endsWith(": Unknown profile '9.9'. Known profiles: 6.1, 6.12, debian-sid.");
+            assertThat(r.err()).isEmpty();
+        }
+    }
+
+    @Test
+    void aSourceDateEpochThatIsNoNumberIsAUsageError() {
+        env.put("SOURCE_DATE_EPOCH", "yesterday");
+        CliRun r = CliRun.run(host(1000), "package", "--kdir", fs.resolve("k").toString(), "--out", fs.resolve("o").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("SOURCE_DATE_EPOCH='yesterday' is not a number of seconds");
+    }
+
     @Test
     void depsReportsMissingPackagesWithTheCommandAndExit3() throws Exception {
         installed(List.of("rustc", "clang"));
@@ -228,5 +275,36 @@ class CliTest {
         assertThat(clear.exit()).isZero();
         assertThat(clear.out()).contains("1 entry removed");
         assertThat(cache.list()).isEmpty();
+    }
+
+    /**
+     * 'package' reads what 'kernel build' recorded; a manifest that lies about the rustc is set aside with a
+     * warning, and the package records the rustc of the rmeta files.
+     */
+    @Test
+    void packageReadsTheKernelManifestAndSetsAsideOneThatLies() throws Exception {
+        Path kdir = TreeFixture.tree(fs.resolve("kdir"), TreeFixture.RUSTC);
+        Files.writeString(kdir.resolve(KernelManifest.FILE),
+                TreeFixture.kernelManifest(kdir).toolchainRoot("/roots/bookworm").build().toJson());
+        CliRun honest = CliRun.run(host(1000), "package", "--kdir", kdir.toString(), "--out", fs.resolve("p1").toString(),
+                "--no-verify");
+        assertThat(honest.exit()).as(honest.err()).isZero();
+        assertThat(honest.err()).doesNotContain("does not match");
+        PackageManifest p1 = PackageManifest.read(fs.resolve("p1")).orElseThrow();
+        assertThat(p1.rustc()).isEqualTo(TreeFixture.RUSTC);
+        assertThat(p1.toolchainRoot()).isEqualTo("/roots/bookworm");
+
+        Files.writeString(kdir.resolve(KernelManifest.FILE),
+                TreeFixture.kernelManifest(kdir).rustc("rustc 1.99.0").toolchainRoot("/roots/bookworm").build().toJson());
+        CliRun lying = CliRun.run(host(1000), "package", "--kdir", kdir.toString(), "--out", fs.resolve("p2").toString(),
+                "--no-verify");
+        assertThat(lying.exit()).as(lying.err()).isZero();
+        assertThat(lying.err()).contains("rkmod-kernel.json in " + kdir + " does not match the tree: it records"
+                + " 'rustc 1.99.0' but rust/libcore.rmeta was made by 'rustc 1.63.0'; rkmod derives the facts from the"
+                + " tree's files instead");
+        PackageManifest p2 = PackageManifest.read(fs.resolve("p2")).orElseThrow();
+        assertThat(p2.rustc()).isEqualTo(TreeFixture.RUSTC);
+        assertThat(p2.toolchainRoot()).isNull();
+        assertThat(fs.resolve("p2/rust-toolchain")).content().contains("1.63.0");
     }
 }

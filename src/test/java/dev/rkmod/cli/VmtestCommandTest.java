@@ -191,13 +191,6 @@ class VmtestCommandTest {
                 """);
     }
 
-    @Test
-    void fromRecordTakesOnlyRecords() {
-        assertThat(Json.GSON.toJson(Json.fromRecord(new VmtestCommand.KunitResult("adds", "pass"))))
-                .isEqualTo("{\n  \"name\": \"adds\",\n  \"status\": \"pass\"\n}");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Json.fromRecord(Map.of()))
-                .isInstanceOf(IllegalArgumentException.class);
-    }
 
     private CliRun vmtest(String... args) {
         Map<String, String> env = new HashMap<>(System.getenv());

@@ -82,6 +82,7 @@ public final class BuildWorkflow {
                     "Create one with 'rkmod new NAME --kdir KDIR'");
         }
         KernelTree tree;
+        String wanted;
         RustcFinder.Candidate candidate;
         if (check) {
             DoctorWorkflow.Report report;
@@ -102,14 +103,17 @@ public final class BuildWorkflow {
                         "Run 'rkmod doctor --kdir " + kdir + "' for details", List.of(), List.of(), report.findings());
             }
             tree = report.tree().get();
+            // doctor read every rmeta header and found no error: its version is the kernel's
+            wanted = report.rustcVersion();
             candidate = report.match().get();
         } else {
             tree = KernelTree.open(kdir);
-            String wanted = tree.rustcVersion();
+            wanted = tree.rustcVersion();
             candidate = new RustcFinder(ctx).find(wanted, rustc).orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
                     "No rustc on this machine prints '" + wanted + "'", "Modules need the kernel's exact rustc",
                     "Run 'rkmod doctor --kdir " + kdir + "' to see the candidates"));
         }
+        tree.setAside().ifPresent(ctx.events()::warn);
         if (rustc.isPresent() && candidate.source() != RustcFinder.Source.EXPLICIT) {
             ctx.events().warn(rustc.get() + " does not match the kernel's rustc; using " + candidate.description());
         }
@@ -137,7 +141,7 @@ public final class BuildWorkflow {
             throw new RkmodException(ExitCode.BUILD_FAILED, "make succeeded but produced no .ko in " + moduleDir,
                     "Kbuild lists no obj-m module?", "Check the Kbuild file");
         }
-        return new Result(moduleDir, tree.dir(), tree.rustcVersion(), candidate.description(), tree.llvm(), modules,
+        return new Result(moduleDir, tree.dir(), wanted, candidate.description(), tree.llvm(), modules,
                 Duration.ofNanos(System.nanoTime() - start));
     }
 

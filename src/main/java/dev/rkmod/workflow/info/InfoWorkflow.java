@@ -10,6 +10,7 @@ import dev.rkmod.format.ModuleSignature;
 import dev.rkmod.format.ModuleSymvers;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
+import dev.rkmod.workflow.tree.KernelTree;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x500.style.IETFUtils;
@@ -78,12 +79,13 @@ public final class InfoWorkflow {
 
     public List<Report> info(List<Path> modules, Optional<Path> kdir) {
         List<Loaded> loaded = modules.parallelStream().map(InfoWorkflow::load).toList();
+        Optional<Tree> tree = kdir.map(InfoWorkflow::tree);
         List<Report> out = new ArrayList<>();
         for (Loaded l : loaded) {
             List<String> problems = new ArrayList<>();
             List<String> checks = new ArrayList<>();
-            if (kdir.isPresent()) {
-                check(l, loaded, kdir.get(), problems, checks);
+            if (tree.isPresent()) {
+                check(l, loaded, tree.get(), problems, checks);
             }
             out.add(new Report(l.file, l.kind, l.info.fields(), versions(l.elf), extVersions(l.elf), l.elf.buildId(),
                     l.sig, problems, checks));
@@ -192,18 +194,23 @@ public final class InfoWorkflow {
         return out;
     }
 
-    private static void check(Loaded l, List<Loaded> all, Path kdir, List<String> problems, List<String> checks) {
-        KernelConfig config;
-        String release;
-        ModuleSymvers symvers;
+    /** The tree modules are checked against: its config and release, and the kernel's exports. */
+    private record Tree(KernelTree.Configured kernel, ModuleSymvers symvers) { }
+
+    private static Tree tree(Path kdir) {
         try {
-            config = KernelConfig.read(kdir.resolve(".config"));
-            release = Files.readString(kdir.resolve("include/config/kernel.release")).strip();
-            symvers = ModuleSymvers.read(kdir.resolve("Module.symvers"));
+            return new Tree(KernelTree.configured(kdir), ModuleSymvers.read(kdir.resolve("Module.symvers")));
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, kdir + " is not a built kernel tree or package",
                     "Cannot read " + e.getMessage(), "Pass a tree that has .config, include/config/kernel.release and Module.symvers");
         }
+    }
+
+    private static void check(Loaded l, List<Loaded> all, Tree tree, List<String> problems, List<String> checks) {
+        Path kdir = tree.kernel().dir();
+        KernelConfig config = tree.kernel().config();
+        String release = tree.kernel().release();
+        ModuleSymvers symvers = tree.symvers();
         String expected = release + " " + (config.isEnabled("SMP") ? "SMP " : "")
                 + (config.isEnabled("PREEMPT_RT") ? "preempt_rt " : config.isEnabled("PREEMPT_BUILD") || config.isEnabled("PREEMPT") ? "preempt " : "")
                 + (config.isEnabled("MODULE_UNLOAD") ? "mod_unload " : "") + (config.isEnabled("MODVERSIONS") ? "modversions " : "");

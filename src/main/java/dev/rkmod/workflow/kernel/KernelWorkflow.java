@@ -269,13 +269,18 @@ public final class KernelWorkflow {
         KernelConfig config = KernelConfig.read(dir.resolve(".config"));
         Optional<KernelGeneration> gen = KernelTree.generation(dir, r.source().version());
         List<String> fragments = req.fragments().stream().map(p -> p.toAbsolutePath().toString()).toList();
-        KernelManifest m = new KernelManifest(1, release, r.source().version(), config.arch().orElse(kernelArch()),
-                gen.map(KernelGeneration::id).orElse("unknown"), r.source().origin().toAbsolutePath().toString(),
-                r.source().identity(), req.base().describe(), fragments, req.fixRust(),
-                FileOps.sha256(dir.resolve(".config")), id.location(), r.toolchain().profileId(),
-                r.toolchain().rootDir().map(Path::toString).orElse(null), r.toolchain().rustc(),
-                id.rustc(), id.bindgen(), id.clang(), id.lld(), id.llvm(), took.toSeconds(), objects,
-                "arch/x86/boot/bzImage", Instant.now().toString());
+        KernelManifest m = KernelManifest.builder()
+                .release(release).version(r.source().version()).arch(config.arch().orElse(kernelArch()))
+                .generation(gen.map(KernelGeneration::id).orElse("unknown"))
+                .source(r.source().origin().toAbsolutePath().toString()).sourceIdentity(r.source().identity())
+                .base(req.base().describe()).fragments(fragments).fixRust(req.fixRust())
+                .configSha256(FileOps.sha256(dir.resolve(".config")))
+                .toolchain(id.location()).toolchainProfile(r.toolchain().profileId())
+                .toolchainRoot(r.toolchain().rootDir().map(Path::toString).orElse(null)).rustcPath(r.toolchain().rustc())
+                .rustc(id.rustc()).bindgen(id.bindgen()).clang(id.clang()).lld(id.lld()).llvm(id.llvm())
+                .buildSeconds(took.toSeconds()).objects(objects).bzImage("arch/x86/boot/bzImage")
+                .builtAt(Instant.now().toString())
+                .build();
         FileOps.writeAtomically(dir.resolve(KernelManifest.FILE), m.toJson().getBytes(StandardCharsets.UTF_8));
         FileOps.writeAtomically(dir.resolve("rust-toolchain"), dev.rkmod.format.RustToolchainFile.format(id.rustc()).getBytes(StandardCharsets.UTF_8));
     }

@@ -1,7 +1,8 @@
 package dev.rkmod.workflow.pack;
 
 import dev.rkmod.workflow.tree.KernelTree;
-import dev.rkmod.format.KernelManifest;
+import dev.rkmod.workflow.tree.RecordedFacts;
+import dev.rkmod.format.HeadersManifest;
 import dev.rkmod.format.PackageManifest;
 import dev.rkmod.format.RmetaHeader;
 import dev.rkmod.format.TarArchive;
@@ -65,6 +66,7 @@ public final class PackageWorkflow {
                     "Writing (or replacing with --force) one would change the other", "Write the package elsewhere");
         }
         KernelTree tree = KernelTree.open(req.kdir());
+        tree.setAside().ifPresent(ctx.events()::warn);
         String rustc = tree.rustcVersion();
         String arch = tree.config().arch().orElse("x86");
         List<String> files;
@@ -141,8 +143,10 @@ public final class PackageWorkflow {
                 FileOps.sha256(dest.resolve("rust-toolchain"))));
         entries.sort((a, b) -> a.path().compareTo(b.path()));
         Optional<TargetSpec> spec = tree.targetSpec();
-        String root = KernelManifest.read(tree.dir()).map(KernelManifest::toolchainRoot)
-                .or(() -> PackageManifest.read(tree.dir()).map(PackageManifest::toolchainRoot)).orElse(null);
+        // the root a built kernel's (or a package's) toolchain lived in; a completed headers tree keeps its own in
+        // rkmod-headers.json, which the package carries
+        String root = tree.recorded().filter(r -> !r.file().equals(HeadersManifest.FILE))
+                .map(RecordedFacts::toolchainRoot).orElse(null);
         PackageManifest m = new PackageManifest(1, tree.release(), arch, tree.llvm(), rustc,
                 tree.config().string("BINDGEN_VERSION_TEXT").orElse(null), tree.generation().id(),
                 tree.generation().targetSpec(), spec.map(TargetSpec::rustcTriple).orElse(null), root, entries);

@@ -20,10 +20,28 @@ import java.util.Set;
 
 /**
  * A built kernel tree or an rkmod package, as an external-module build sees it: its config, release,
- * generation, Rust set and the rustc that made it.
+ * generation, Rust set and the rustc that made it. A tree is opened once; what rkmod recorded about it in a
+ * manifest is read, not derived again, when a cheap check shows it still describes the tree (see
+ * {@link RecordedFacts}). A manifest that does not is set aside: the facts are derived from the files, as for a
+ * tree without one, and {@link #setAside()} says why, for the workflow to warn.
+ *
+ * @param recorded the checked facts of the tree's manifest, when it has one that holds
+ * @param setAside why the tree's manifest was not trusted, when it has one that does not hold
  */
 public record KernelTree(Path dir, KernelConfig config, String release, KernelGeneration generation,
-                         Set<String> crates) {
+                         Set<String> crates, Optional<RecordedFacts> recorded, Optional<String> setAside) {
+
+    /** A configured tree's config and release, Rust or not: what a module's vermagic is checked against. */
+    public record Configured(Path dir, KernelConfig config, String release) { }
+
+    /** Reads the config and release of any configured tree (a build tree, a package or distro headers). */
+    public static Configured configured(Path dir) throws IOException {
+        return new Configured(dir, KernelConfig.read(dir.resolve(".config")), readRelease(dir));
+    }
+
+    private static String readRelease(Path dir) throws IOException {
+        return Files.readString(dir.resolve("include/config/kernel.release"), StandardCharsets.UTF_8).strip();
+    }
 
     /** Opens and checks a built tree (or a package). Exit code 3 when it is not one. */
     public static KernelTree open(Path dir) {
@@ -64,14 +82,18 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
         }
         String release;
         try {
-            release = Files.readString(dir.resolve("include/config/kernel.release"), StandardCharsets.UTF_8).strip();
+            release = readRelease(dir);
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot read the kernel release", e.getMessage(), null, e);
         }
         Set<String> crates = crates(dir);
-        KernelGeneration gen = generation(dir, release).orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
-                "rkmod does not know the Rust module API of Linux " + release, null, "Use a 6.1 or newer kernel"));
-        return new KernelTree(dir.toAbsolutePath().normalize(), config, release, gen, crates);
+        RecordedFacts.Lookup manifest = RecordedFacts.find(dir, config, release, crates);
+        KernelGeneration gen = manifest.facts().flatMap(RecordedFacts::generation).orElseGet(() ->
+                generation(dir, release).orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
+                        "rkmod does not know the Rust module API of Linux " + release, null,
+                        "Use a 6.1 or newer kernel")));
+        return new KernelTree(dir.toAbsolutePath().normalize(), config, release, gen, crates, manifest.facts(),
+                manifest.setAside());
     }
 
     private static String blockersOf(Path dir, KernelConfig config) {
@@ -142,9 +164,13 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
 
     /**
      * The rustc version string every rmeta header carries; they must agree with each other and with
-     * CONFIG_RUSTC_VERSION_TEXT.
+     * CONFIG_RUSTC_VERSION_TEXT. A manifest that holds already says it; the rmeta files are read only without one.
      */
     public String rustcVersion() {
+        Optional<String> recordedRustc = recorded.map(RecordedFacts::rustc);
+        if (recordedRustc.isPresent()) {
+            return recordedRustc.get();
+        }
         RmetaVersions v = rmetaVersions();
         if (!v.unreadable().isEmpty()) {
             RmetaVersions.Unreadable u = v.unreadable().get(0);

@@ -1,93 +1,161 @@
 package dev.rkmod.workflow.tree;
 
-import dev.rkmod.format.RustFixtures;
+import dev.rkmod.format.HeadersManifest;
+import dev.rkmod.format.KernelManifest;
+import dev.rkmod.format.PackageManifest;
 import dev.rkmod.model.KernelGeneration;
 import dev.rkmod.model.RkmodException;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The generation and rustc of synthetic trees made of real rmeta files. */
+/** A tree is opened once: a manifest that holds is read, one that does not is set aside for the files. */
 class KernelTreeTest {
     @TempDir
-    static Path shared;
-    static SyntheticTree.Fixtures fixtures;
+    Path dir;
 
-    @TempDir
-    Path tmp;
-
-    @BeforeAll
-    static void fixtures() throws Exception {
-        fixtures = SyntheticTree.Fixtures.make(shared.resolve("fixtures"));
+    private void kernelManifest(KernelManifest m) throws Exception {
+        Files.writeString(dir.resolve(KernelManifest.FILE), m.toJson());
     }
 
     @Test
-    void theGenerationComesFromTheTreesContents() throws Exception {
-        Path t = SyntheticTree.write(tmp.resolve("tree"), fixtures);
-        KernelTree tree = KernelTree.open(t);
-        assertThat(tree.generation()).isEqualTo(KernelGeneration.G6_1);
-        assertThat(tree.crates()).containsExactlyElementsOf(SyntheticTree.CRATES);
-        assertThat(tree.missingRustFiles()).isEmpty();
-        assertThat(tree.rustcVersion()).isEqualTo(SyntheticTree.RUSTC);
-        // build_error decides 6.2 over 6.1 while the target spec is in rust/; the release is only a tie-breaker
-        Files.copy(fixtures.rmeta(), t.resolve("rust/libbuild_error.rmeta"));
-        assertThat(KernelTree.generation(t, "6.1.0")).contains(KernelGeneration.G6_2);
-        Files.delete(t.resolve("include/generated/rustc_cfg"));
-        assertThat(KernelTree.open(t).missingRustFiles()).containsExactlyElementsOf(KernelGeneration.RUST_GENERATED);
+    void withoutAManifestTheFactsAreDerivedFromTheFiles() throws Exception {
+        TreeFixture.tree(dir, TreeFixture.RUSTC);
+        KernelTree t = KernelTree.open(dir);
+        assertThat(t.recorded()).isEmpty();
+        assertThat(t.setAside()).isEmpty();
+        assertThat(t.release()).isEqualTo(TreeFixture.RELEASE);
+        assertThat(t.generation()).isEqualTo(KernelGeneration.G6_1);
+        assertThat(t.rustcVersion()).isEqualTo(TreeFixture.RUSTC);
+        assertThat(t.crates()).containsExactlyInAnyOrderElementsOf(TreeFixture.CRATES);
     }
 
     @Test
-    void aTreeWithoutRustIsAKindOfErrorOfItsOwn() throws Exception {
-        Path t = SyntheticTree.write(tmp.resolve("tree"), fixtures);
-        Files.writeString(t.resolve(".config"), "CONFIG_64BIT=y\n");
-        assertThatThrownBy(() -> KernelTree.open(t)).isInstanceOfSatisfying(RkmodException.class,
-                e -> assertThat(e.kind()).isEqualTo(RkmodException.Kind.RUST_DISABLED));
-        Files.delete(t.resolve("Module.symvers"));
-        assertThatThrownBy(() -> KernelTree.open(t)).isInstanceOfSatisfying(RkmodException.class,
-                e -> assertThat(e.kind()).isEqualTo(RkmodException.Kind.GENERAL));
+    void aKernelManifestThatHoldsIsReadNotDerived() throws Exception {
+        TreeFixture.tree(dir, TreeFixture.RUSTC);
+        kernelManifest(TreeFixture.kernelManifest(dir).toolchainRoot("/roots/bookworm").build());
+        // a crate no check looks at is unreadable: only deriving the rustc would notice
+        Files.write(dir.resolve("rust/libkernel.rmeta"), new byte[] {1, 2, 3});
+        KernelTree t = KernelTree.open(dir);
+        assertThat(t.setAside()).isEmpty();
+        assertThat(t.recorded()).hasValueSatisfying(r -> {
+            assertThat(r.file()).isEqualTo(KernelManifest.FILE);
+            assertThat(r.toolchainRoot()).isEqualTo("/roots/bookworm");
+            assertThat(r.generation()).contains(KernelGeneration.G6_1);
+        });
+        assertThat(t.rustcVersion()).isEqualTo(TreeFixture.RUSTC);
+
+        Files.delete(dir.resolve(KernelManifest.FILE));
+        assertThatThrownBy(() -> KernelTree.open(dir).rustcVersion()).isInstanceOf(RkmodException.class)
+                .hasMessageContaining("libkernel.rmeta");
+    }
+
+    /** The manifest says one rustc, the rmeta files another: the files win, and the tree says why. */
+    @Test
+    void aManifestThatRecordsAnotherRustcIsSetAsideForTheFiles() throws Exception {
+        TreeFixture.tree(dir, TreeFixture.RUSTC);
+        kernelManifest(TreeFixture.kernelManifest(dir).rustc("rustc 1.99.0").toolchainRoot("/roots/x").build());
+        KernelTree t = KernelTree.open(dir);
+        assertThat(t.recorded()).isEmpty();
+        assertThat(t.rustcVersion()).isEqualTo(TreeFixture.RUSTC);
+        assertThat(t.setAside()).hasValueSatisfying(w -> assertThat(w)
+                .startsWith(KernelManifest.FILE + " in " + dir + " does not match the tree: ")
+                .contains("it records 'rustc 1.99.0' but rust/libcore.rmeta was made by 'rustc 1.63.0'")
+                .endsWith("rkmod derives the facts from the tree's files instead"));
     }
 
     @Test
-    void theRustcMustBeOneAndTheSameEverywhere() throws Exception {
-        Path t = SyntheticTree.write(tmp.resolve("tree"), fixtures);
-        Files.copy(RustFixtures.rmeta(RustFixtures.RUSTUP_RUSTC, tmp.resolve("rustup")), t.resolve("rust/libkernel.rmeta"),
-                StandardCopyOption.REPLACE_EXISTING);
-        assertThatThrownBy(() -> KernelTree.open(t).rustcVersion()).isInstanceOf(RkmodException.class)
-                .hasMessage("The rmeta files in " + t.toAbsolutePath().normalize().resolve("rust")
-                        + " were made by different compilers: {rustc 1.63.0=[liballoc.rmeta, libbindings.rmeta,"
-                        + " libcompiler_builtins.rmeta, libcore.rmeta], " + RustFixtures.version(RustFixtures.RUSTUP_RUSTC)
-                        + "=[libkernel.rmeta]}");
-        RmetaVersions v = KernelTree.open(t).rmetaVersions();
-        assertThat(v.mixed()).isTrue();
-        assertThat(v.rmeta()).isEmpty();
+    void anotherReleaseOrAChangedConfigIsSetAside() throws Exception {
+        TreeFixture.tree(dir, TreeFixture.RUSTC);
+        kernelManifest(TreeFixture.kernelManifest(dir).release("6.1.1").build());
+        assertThat(KernelTree.open(dir).setAside()).hasValueSatisfying(w -> assertThat(w)
+                .contains("it records Linux 6.1.1 but include/config/kernel.release says 6.1.192"));
 
-        Files.copy(fixtures.rmeta(), t.resolve("rust/libkernel.rmeta"), StandardCopyOption.REPLACE_EXISTING);
-        Files.writeString(t.resolve(".config"), Files.readString(t.resolve(".config")).replace("1.63.0", "1.63.1"));
-        assertThatThrownBy(() -> KernelTree.open(t).rustcVersion())
-                .hasMessage("The rmeta files say 'rustc 1.63.0' but CONFIG_RUSTC_VERSION_TEXT is 'rustc 1.63.1'");
-
-        Files.writeString(t.resolve("rust/libcore.rmeta"), "");
-        assertThatThrownBy(() -> KernelTree.open(t).rustcVersion()).hasMessageContaining("libcore.rmeta");
-        assertThat(KernelTree.open(t).rmetaVersions().unreadable()).extracting(RmetaVersions.Unreadable::crate)
-                .containsExactly("core");
+        kernelManifest(TreeFixture.kernelManifest(dir).build());
+        assertThat(KernelTree.open(dir).recorded()).isPresent();
+        Files.writeString(dir.resolve(".config"), "CONFIG_MODVERSIONS=y\n", java.nio.file.StandardOpenOption.APPEND);
+        KernelTree changed = KernelTree.open(dir);
+        assertThat(changed.recorded()).isEmpty();
+        assertThat(changed.setAside()).hasValueSatisfying(w -> assertThat(w).contains(".config changed since it was recorded"));
     }
 
     @Test
-    void withoutRmetaTheConfigNamesTheRustc() throws Exception {
-        Path t = SyntheticTree.write(tmp.resolve("tree"), fixtures);
-        for (String c : SyntheticTree.CRATES) {
-            Files.delete(t.resolve("rust/lib" + c + ".rmeta"));
-        }
-        assertThat(KernelTree.open(t).rustcVersion()).isEqualTo(SyntheticTree.RUSTC);
-        Files.writeString(t.resolve(".config"), "CONFIG_RUST=y\n");
-        assertThatThrownBy(() -> KernelTree.open(t).rustcVersion())
-                .hasMessageEndingWith("has no rust/*.rmeta and no CONFIG_RUSTC_VERSION_TEXT");
+    void anUnknownRecordedGenerationIsDetected() throws Exception {
+        TreeFixture.tree(dir, TreeFixture.RUSTC);
+        kernelManifest(TreeFixture.kernelManifest(dir).generation("unknown").build());
+        KernelTree t = KernelTree.open(dir);
+        assertThat(t.recorded()).isPresent();
+        assertThat(t.generation()).isEqualTo(KernelGeneration.G6_1);
+    }
+
+    @Test
+    void aPackageManifestIsCheckedAgainstTheSizesOfTheRustSet() throws Exception {
+        TreeFixture.tree(dir, TreeFixture.RUSTC);
+        Files.writeString(dir.resolve(PackageManifest.FILE), TreeFixture.packageManifest(dir, TreeFixture.RUSTC).toJson());
+        KernelTree ok = KernelTree.open(dir);
+        assertThat(ok.recorded()).hasValueSatisfying(r -> assertThat(r.file()).isEqualTo(PackageManifest.FILE));
+        assertThat(ok.setAside()).isEmpty();
+
+        // a crate of another compiler replaces one of the package's (the core crate stays)
+        Files.write(dir.resolve("rust/libcompiler_builtins.rmeta"), TreeFixture.rmeta("rustc 1.95.0 (59807616e 2026-04-14)", 7));
+        Files.write(dir.resolve("rust/libextra.rmeta"), TreeFixture.rmeta(TreeFixture.RUSTC, 1));
+        KernelTree mixed = KernelTree.open(dir);
+        assertThat(mixed.recorded()).isEmpty();
+        assertThat(mixed.setAside()).hasValueSatisfying(w -> assertThat(w)
+                .contains("rust/libcompiler_builtins.rmeta has 56 bytes, not the recorded 196")
+                .contains("rust/libextra.rmeta is not recorded"));
+        // derived from the files, the mix is the error it always was
+        assertThatThrownBy(mixed::rustcVersion).hasMessageContaining("were made by different compilers");
+
+        Files.delete(dir.resolve("rust/libcore.rmeta"));
+        assertThat(KernelTree.open(dir).setAside()).hasValueSatisfying(w -> assertThat(w).contains("rust/libcore.rmeta is missing"));
+    }
+
+    @Test
+    void aHeadersManifestIsCheckedAgainstTheConfigsRustcText() throws Exception {
+        TreeFixture.tree(dir, TreeFixture.RUSTC);
+        TreeFixture.write(dir, ".config", "CONFIG_RUST=y\nCONFIG_X86=y\nCONFIG_RUSTC_VERSION_TEXT=\"" + TreeFixture.RUSTC + "\"\n");
+        HeadersManifest h = new HeadersManifest(1, "debian-sid", TreeFixture.RELEASE, null, null, null, null,
+                "rustc 1.64.0", null, null, true, "/roots/sid", List.of(), List.of(), 0, 0);
+        Files.writeString(dir.resolve(HeadersManifest.FILE), h.toJson());
+        assertThat(KernelTree.open(dir).setAside()).hasValueSatisfying(w -> assertThat(w)
+                .contains("it records 'rustc 1.64.0' but CONFIG_RUSTC_VERSION_TEXT is 'rustc 1.63.0'")
+                .contains("it records 'rustc 1.64.0' but rust/libcore.rmeta was made by 'rustc 1.63.0'"));
+
+        Files.writeString(dir.resolve(HeadersManifest.FILE), h.toJson().replace("rustc 1.64.0", TreeFixture.RUSTC));
+        KernelTree t = KernelTree.open(dir);
+        assertThat(t.recorded()).hasValueSatisfying(r -> {
+            assertThat(r.file()).isEqualTo(HeadersManifest.FILE);
+            assertThat(r.generation()).isEmpty();
+            assertThat(r.toolchainRoot()).isEqualTo("/roots/sid");
+        });
+        assertThat(t.generation()).isEqualTo(KernelGeneration.G6_1);
+    }
+
+    @Test
+    void anUnreadableManifestIsSetAside() throws Exception {
+        TreeFixture.tree(dir, TreeFixture.RUSTC);
+        Files.writeString(dir.resolve(KernelManifest.FILE), "{ not json");
+        KernelTree t = KernelTree.open(dir);
+        assertThat(t.recorded()).isEmpty();
+        assertThat(t.setAside()).contains(KernelManifest.FILE + " in " + dir
+                + " cannot be read; rkmod derives the facts from the tree's files instead");
+        assertThat(t.rustcVersion()).isEqualTo(TreeFixture.RUSTC);
+    }
+
+    @Test
+    void anyConfiguredTreeHasAConfigAndARelease() throws Exception {
+        TreeFixture.write(dir, ".config", "# CONFIG_RUST is not set\nCONFIG_SMP=y\n");
+        TreeFixture.write(dir, "include/config/kernel.release", "6.1.0-57-amd64\n");
+        KernelTree.Configured c = KernelTree.configured(dir);
+        assertThat(c.release()).isEqualTo("6.1.0-57-amd64");
+        assertThat(c.config().isEnabled("SMP")).isTrue();
+        assertThatThrownBy(() -> KernelTree.open(dir)).hasMessageContaining("is not a built kernel tree");
     }
 }
