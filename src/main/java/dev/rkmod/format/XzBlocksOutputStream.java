@@ -59,7 +59,10 @@ public final class XzBlocksOutputStream extends OutputStream {
         });
     }
 
-    /** The default number of threads: the processors, bounded so that each has some 256 MiB of heap. */
+    /**
+     * The default number of threads: the processors, bounded so that each has some 256 MiB of heap (a block of
+     * 24 MiB twice, as input and compressed, and the encoder's 94 MiB at preset 6, with room to spare).
+     */
     public static int defaultThreads() {
         long perThread = 256L << 20;
         long byMemory = Math.max(1, Runtime.getRuntime().maxMemory() / perThread);

@@ -197,6 +197,17 @@ class PackageManagersIT {
                 assertThat(Files.readString(root.resolve("var/lib/dpkg/status"))).as("the cached root is untouched")
                         .doesNotContain(PKG);
 
+                // dpkg-gencontrol's own Installed-Size of the same files (unpacked by dpkg-deb) is the writer's
+                Path src = Files.createDirectories(debs.resolve("src/debian"));
+                Files.writeString(src.resolve("control"), "Source: " + PKG + "\nMaintainer: rkmod tests <tests@example.org>\n\n"
+                        + "Package: " + PKG + "\nArchitecture: all\nDescription: test\n test\n");
+                Files.writeString(src.resolve("changelog"), PKG + " (1.0-1) unstable; urgency=medium\n\n  * Test.\n\n"
+                        + " -- rkmod tests <tests@example.org>  Mon, 01 Jan 2024 00:00:00 +0000\n");
+                run(c, "dpkg-deb", "-x", deb.toString(), debs.resolve("unpacked").toString());
+                String generated = ctx.runner().run(c.spec(debs.resolve("src").toString(), List.of(), List.of("dpkg-gencontrol",
+                        "-p" + PKG, "-P" + debs.resolve("unpacked"), "-O")).capture().quiet().noLog().timeout(TIMEOUT)).text();
+                assertThat(generated).contains("Installed-Size: " + DebPackage.control(deb).field("Installed-Size").orElseThrow());
+
                 ProcessResult lintian = tryRun(c, "lintian", "--tag-display-limit", "0", "--fail-on", "none",
                         deb.toString());
                 List<String> errors = lintian.output().stream().filter(l -> l.startsWith("E: ")).toList();
