@@ -1,5 +1,7 @@
 package dev.rkmod.format;
 
+import org.tukaani.xz.ArrayCache;
+import org.tukaani.xz.BasicArrayCache;
 import org.tukaani.xz.LZMA2Options;
 import org.tukaani.xz.UnsupportedOptionsException;
 import org.tukaani.xz.XZ;
@@ -35,6 +37,10 @@ public final class XzBlocksOutputStream extends OutputStream {
     private final ExecutorService pool;
     private final int maxInFlight;
     private final Deque<Future<byte[]>> inFlight = new ArrayDeque<>();
+    /** Block buffers handed back by the compressing threads, so that each is allocated once. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<byte[]> free = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Reuses the encoders' large arrays (some 94 MiB at preset 6) from one block to the next. */
+    private final ArrayCache arrays = BasicArrayCache.getInstance();
     private final List<long[]> records = new ArrayList<>();
     private byte[] block;
     private int filled;
@@ -81,7 +87,8 @@ public final class XzBlocksOutputStream extends OutputStream {
         }
         while (len > 0) {
             if (block == null) {
-                block = new byte[blockSize];
+                byte[] reused = free.poll();
+                block = reused != null ? reused : new byte[blockSize];
                 filled = 0;
             }
             int n = Math.min(len, blockSize - filled);
@@ -108,8 +115,11 @@ public final class XzBlocksOutputStream extends OutputStream {
 
     private byte[] compress(byte[] data, int size) throws IOException {
         ByteArrayOutputStream bo = new ByteArrayOutputStream(size / 4 + 1024);
-        try (XZOutputStream xz = new XZOutputStream(bo, options, XZ.CHECK_CRC64)) {
+        try (XZOutputStream xz = new XZOutputStream(bo, options, XZ.CHECK_CRC64, arrays)) {
             xz.write(data, 0, size);
+        }
+        if (data.length == blockSize) {
+            free.add(data);
         }
         return bo.toByteArray();
     }
