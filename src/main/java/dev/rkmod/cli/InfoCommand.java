@@ -2,6 +2,7 @@ package dev.rkmod.cli;
 
 import dev.rkmod.format.CompressedModule;
 import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.info.InfoWorkflow;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,32 +39,49 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<InfoWorkflow.Report> reports = new InfoWorkflow().info(modules, Optional.ofNullable(kdir));
+        List<InfoWorkflow.Outcome> outcomes = new InfoWorkflow().infoEach(modules, Optional.ofNullable(kdir));
+        List<InfoWorkflow.Report> reports = outcomes.stream().flatMap(o -> o.report().stream()).toList();
+        List<RkmodException> errors = outcomes.stream().flatMap(o -> o.error().stream()).toList();
         PrintWriter w = session.out();
-        if (field != null) {
-            reports.forEach(r -> r.field(field).forEach(w::println));
-        } else if (output.json()) {
-            session.out().println(Json.write(new Modules(reports.stream().map(Module::of).toList())));
+        if (output.json()) {
+            session.out().println(Json.write(new Modules(reports.stream().map(Module::of).toList(),
+                    errors.isEmpty() ? Optional.empty() : Optional.of(outcomes.stream().filter(o -> o.error().isPresent())
+                            .map(o -> new Unreadable(o.file().toAbsolutePath().toString(), o.error().get().paragraph(),
+                                    o.error().get().exitCode().code())).toList()))));
         } else {
-            for (InfoWorkflow.Report r : reports) {
-                line(w, "filename", r.file().toAbsolutePath().toString());
-                r.fields().forEach(e -> line(w, e.getKey(), e.getValue()));
-                r.buildId().ifPresent(b -> line(w, "build-id", b));
-                r.versions().forEach(v -> line(w, "version", version(v)));
-                r.extVersions().forEach(v -> line(w, "version_ext", version(v)));
-                r.signature().ifPresent(s -> {
-                    line(w, "sig_id", s.id());
-                    line(w, "signer", s.signer());
-                    line(w, "sig_key", s.keyId());
-                    line(w, "sig_hashalgo", s.hashAlgo());
-                    line(w, "sig_length", s.signature().length + " bytes");
-                });
-                r.checks().forEach(c -> line(w, "check", "ok: " + c));
-                r.problems().forEach(p -> line(w, "check", "PROBLEM: " + p));
+            for (InfoWorkflow.Outcome o : outcomes) {
+                if (o.error().isPresent()) {
+                    // like modinfo: name the bad file on standard error and go on with the others
+                    w.flush();
+                    session.err().println("rkmod: error: " + o.error().get().paragraph());
+                    session.err().flush();
+                } else if (field != null) {
+                    o.report().get().field(field).forEach(w::println);
+                } else {
+                    text(w, o.report().get());
+                }
             }
         }
+        int worst = errors.stream().mapToInt(e -> e.exitCode().code()).max().orElse(ExitCode.OK.code());
         boolean problems = reports.stream().anyMatch(r -> !r.problems().isEmpty());
-        return problems ? ExitCode.CHECK_FAILED.code() : ExitCode.OK.code();
+        return Math.max(worst, problems ? ExitCode.CHECK_FAILED.code() : ExitCode.OK.code());
+    }
+
+    private static void text(PrintWriter w, InfoWorkflow.Report r) {
+        line(w, "filename", r.file().toAbsolutePath().toString());
+        r.fields().forEach(e -> line(w, e.getKey(), e.getValue()));
+        r.buildId().ifPresent(b -> line(w, "build-id", b));
+        r.versions().forEach(v -> line(w, "version", version(v)));
+        r.extVersions().forEach(v -> line(w, "version_ext", version(v)));
+        r.signature().ifPresent(s -> {
+            line(w, "sig_id", s.id());
+            line(w, "signer", s.signer());
+            line(w, "sig_key", s.keyId());
+            line(w, "sig_hashalgo", s.hashAlgo());
+            line(w, "sig_length", s.signature().length + " bytes");
+        });
+        r.checks().forEach(c -> line(w, "check", "ok: " + c));
+        r.problems().forEach(p -> line(w, "check", "PROBLEM: " + p));
     }
 
     private static void line(PrintWriter w, String key, String value) {
@@ -74,8 +92,11 @@ final class InfoCommand implements Callable<Integer> {
         return String.format("0x%08x %s", v.crc(), v.name());
     }
 
-    /** --json: every module. */
-    record Modules(List<Module> modules) { }
+    /** --json: every module that could be read, and (only when there are any) the ones that could not. */
+    record Modules(List<Module> modules, Optional<List<Unreadable>> unreadable) { }
+
+    /** A module that could not be read: which, why (one paragraph) and the exit code it stands for. */
+    record Unreadable(String filename, String error, int exitCode) { }
 
     /** One module: modinfo's fields as one-key objects in modinfo's order, its versions, signature and problems. */
     record Module(String filename, CompressedModule.Kind compression, List<Map<String, String>> modinfo,

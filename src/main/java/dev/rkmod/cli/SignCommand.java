@@ -39,19 +39,30 @@ final class SignCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<SignWorkflow.Signed> done = new SignWorkflow().sign(modules, key, cert, Optional.ofNullable(hash),
+        List<SignWorkflow.SignOutcome> outcomes = new SignWorkflow().signEach(modules, key, cert, Optional.ofNullable(hash),
                 Optional.ofNullable(kdir), Optional.ofNullable(out), force, insecure);
+        List<SignWorkflow.Signed> done = outcomes.stream().flatMap(o -> o.signed().stream()).toList();
+        List<SignWorkflow.SignOutcome> failed = outcomes.stream().filter(o -> o.error().isPresent()).toList();
         if (output.json()) {
             session.out().println(Json.write(new SignedModules(done.stream()
-                    .map(d -> new Signed(d.module(), d.out(), d.hash(), d.cmsBytes())).toList())));
+                    .map(d -> new Signed(d.module(), d.out(), d.hash(), d.cmsBytes())).toList(),
+                    failed.isEmpty() ? Optional.empty() : Optional.of(failed.stream().map(f -> new NotSigned(f.module(),
+                            f.error().get().paragraph(), f.error().get().exitCode().code())).toList()))));
         } else {
             done.forEach(s -> session.out().println("signed " + s.out() + " (" + s.hash() + ", " + s.cmsBytes() + " byte signature)"));
+            session.out().flush();
+            // every module that could not be signed is named, and left as it was
+            failed.forEach(f -> session.err().println("rkmod: error: " + f.error().get().paragraph()));
+            session.err().flush();
         }
-        return ExitCode.OK.code();
+        return failed.stream().mapToInt(f -> f.error().get().exitCode().code()).max().orElse(ExitCode.OK.code());
     }
 
     /** --json: every signed module. */
-    record SignedModules(List<Signed> signed) { }
+    record SignedModules(List<Signed> signed, Optional<List<NotSigned>> notSigned) { }
+
+    /** A module that was not signed (and is unchanged): why, and the exit code that stands for. */
+    record NotSigned(Path module, String error, int exitCode) { }
 
     /** A module, where its signed form went, the hash and the size of the CMS signature. */
     record Signed(Path module, Path out, String hash, int signatureBytes) { }

@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
 @Command(name = "verify", mixinStandardHelpOptions = true,
         header = "Check module signatures against a certificate.",
         description = "Check module signatures against a certificate: valid, or why not (no signature, another key, a"
-                + " modified module, an unparsable trailer). Exit 1 if any module fails.")
+                + " modified module, an unparsable trailer). Every module is reported; exit 1 if any module fails, 2 if"
+                + " any cannot be read.")
 final class VerifyCommand implements Callable<Integer> {
     private final Session session;
 
@@ -36,6 +37,9 @@ final class VerifyCommand implements Callable<Integer> {
         } else {
             r.forEach(c -> session.out().println((c.valid() ? "valid    " : "INVALID  ") + c.module()
                     + (c.valid() ? "" : ": " + c.reason())));
+        }
+        if (r.stream().anyMatch(SignWorkflow.Checked::unreadable)) {
+            return ExitCode.USAGE.code();
         }
         return r.stream().allMatch(SignWorkflow.Checked::valid) ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
     }

@@ -77,21 +77,50 @@ public final class InfoWorkflow {
         }
     }
 
+    /** Every module's report; the first module that cannot be read ends the call with its error. */
     public List<Report> info(List<Path> modules, Optional<Path> kdir) {
-        List<Loaded> loaded = modules.parallelStream().map(InfoWorkflow::load).toList();
+        return infoEach(modules, kdir).stream().map(o -> {
+            if (o.error().isPresent()) {
+                throw o.error().get();
+            }
+            return o.report().orElseThrow();
+        }).toList();
+    }
+
+    /**
+     * One outcome per module, in the order given: its report, or why it cannot be read. A bad module never hides
+     * the others (modinfo's batch behaviour); a bad --kdir still fails the whole call.
+     */
+    public List<Outcome> infoEach(List<Path> modules, Optional<Path> kdir) {
+        List<Object> results = modules.parallelStream().map(m -> {
+            try {
+                return (Object) load(m);
+            } catch (RkmodException e) {
+                return e;
+            }
+        }).toList();
+        List<Loaded> loaded = results.stream().filter(Loaded.class::isInstance).map(Loaded.class::cast).toList();
         Optional<Tree> tree = kdir.map(InfoWorkflow::tree);
-        List<Report> out = new ArrayList<>();
-        for (Loaded l : loaded) {
+        List<Outcome> out = new ArrayList<>();
+        for (int i = 0; i < modules.size(); i++) {
+            if (results.get(i) instanceof RkmodException e) {
+                out.add(new Outcome(modules.get(i), Optional.empty(), Optional.of(e)));
+                continue;
+            }
+            Loaded l = (Loaded) results.get(i);
             List<String> problems = new ArrayList<>();
             List<String> checks = new ArrayList<>();
             if (tree.isPresent()) {
                 check(l, loaded, tree.get(), problems, checks);
             }
-            out.add(new Report(l.file, l.kind, l.info.fields(), versions(l.elf), extVersions(l.elf), l.elf.buildId(),
-                    l.sig, problems, checks));
+            out.add(new Outcome(l.file, Optional.of(new Report(l.file, l.kind, l.info.fields(), versions(l.elf),
+                    extVersions(l.elf), l.elf.buildId(), l.sig, problems, checks)), Optional.empty()));
         }
         return out;
     }
+
+    /** What became of one module: a report, or the error that kept it from being read. */
+    public record Outcome(Path file, Optional<Report> report, Optional<RkmodException> error) { }
 
     private record Loaded(Path file, CompressedModule.Kind kind, ElfFile elf, ModInfo info, Optional<SigInfo> sig) { }
 

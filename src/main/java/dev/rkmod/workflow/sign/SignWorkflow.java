@@ -48,10 +48,33 @@ public final class SignWorkflow {
     public record Signed(Path module, Path out, String hash, int cmsBytes, CompressedModule.Kind compression) { }
 
     /** One verification result. */
-    public record Checked(Path module, boolean valid, String reason, String signer) { }
+    public record Checked(Path module, boolean valid, String reason, String signer, boolean unreadable) {
+        Checked(Path module, boolean valid, String reason, String signer) {
+            this(module, valid, reason, signer, false);
+        }
+    }
 
+    /** What became of one module in a batch: signed, or the error that kept it from being signed (it is unchanged). */
+    public record SignOutcome(Path module, Optional<Signed> signed, Optional<RkmodException> error) { }
+
+    /** Signs every module; the first module that cannot be signed ends the call with its error (the others are signed). */
     public List<Signed> sign(List<Path> modules, Path key, Path cert, Optional<String> hashOpt, Optional<Path> kdir,
                              Optional<Path> out, boolean force, boolean insecureKeyPerms) {
+        return signEach(modules, key, cert, hashOpt, kdir, out, force, insecureKeyPerms).stream().map(o -> {
+            if (o.error().isPresent()) {
+                throw o.error().get();
+            }
+            return o.signed().orElseThrow();
+        }).toList();
+    }
+
+    /**
+     * Signs each module on its own: a module that cannot be signed (unreadable, not a module, already signed) is
+     * reported and left unchanged, and never stops the others. A bad key, certificate or option fails the whole call.
+     * Each module is replaced atomically, so it is either unsigned or fully signed.
+     */
+    public List<SignOutcome> signEach(List<Path> modules, Path key, Path cert, Optional<String> hashOpt, Optional<Path> kdir,
+                                      Optional<Path> out, boolean force, boolean insecureKeyPerms) {
         if (out.isPresent() && modules.size() != 1) {
             throw new RkmodException(ExitCode.USAGE, "--out needs exactly one module", null, "Sign several modules in place");
         }
@@ -62,9 +85,13 @@ public final class SignWorkflow {
         PrivateKey pk = Keys.privateKey(key, insecureKeyPerms);
         X509CertificateHolder certificate = Keys.certificate(cert);
         ThreadLocal<CMSSignedDataGenerator> generators = ThreadLocal.withInitial(() -> generator(pk, certificate, hash));
-        List<Signed> done = modules.parallelStream()
-                .map(m -> signOne(m, generators.get(), hash, out, force)).toList();
-        return done;
+        return modules.parallelStream().map(m -> {
+            try {
+                return new SignOutcome(m, Optional.of(signOne(m, generators.get(), hash, out, force)), Optional.empty());
+            } catch (RkmodException e) {
+                return new SignOutcome(m, Optional.empty(), Optional.of(e));
+            }
+        }).toList();
     }
 
     private Signed signOne(Path m, CMSSignedDataGenerator generator, String hash, Optional<Path> out, boolean force) {
@@ -141,7 +168,11 @@ public final class SignWorkflow {
         X509CertificateHolder certificate = Keys.certificate(cert);
         List<Checked> out = new ArrayList<>();
         for (Path m : modules) {
-            out.add(verifyOne(m, certificate));
+            try {
+                out.add(verifyOne(m, certificate));
+            } catch (RkmodException e) {
+                out.add(new Checked(m, false, e.paragraph(), null, true));
+            }
         }
         return out;
     }
