@@ -17,6 +17,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
@@ -114,10 +115,17 @@ public final class TarArchive {
         };
     }
 
-    /** Extracts into {@code dest}, which must exist. Returns the number of entries. */
+    /**
+     * Extracts into {@code dest}, which must exist. Returns the number of entries. Safe against hostile archives:
+     * names are checked ({@link #checkName}); nothing is written through a symbolic link (an entry whose path passes
+     * through a link already extracted is refused, and an existing link at an entry's own path is replaced, never
+     * followed); a link's target is resolved against what is already extracted, following the links on its way, and
+     * must stay inside {@code dest}; and a last pass checks that every link that resolves ends inside it, which
+     * catches a link made harmful by a later one. Hard links, devices and FIFOs are refused.
+     */
     public static int extract(Path archive, Path dest) throws IOException {
         Compression c = detect(archive);
-        Path base = dest.toAbsolutePath().normalize();
+        Path base = dest.toRealPath();
         int count = 0;
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(archive), 1 << 16);
              InputStream in = switch (c) {
@@ -134,18 +142,33 @@ public final class TarArchive {
                 if (!target.startsWith(base)) {
                     throw unsafe(name, "it would be written outside the destination");
                 }
+                if (target.equals(base)) {
+                    if (!e.isDirectory()) {
+                        throw unsafe(name, "it would replace the destination itself");
+                    }
+                    count++;
+                    continue;
+                }
+                noLinkOnTheWay(base, target, name);
                 if (e.isDirectory()) {
+                    if (Files.isSymbolicLink(target)) {
+                        Files.delete(target);
+                    }
                     Files.createDirectories(target);
                 } else if (e.isSymbolicLink()) {
                     Path link = Path.of(e.getLinkName());
-                    if (link.isAbsolute() || !target.getParent().resolve(link).normalize().startsWith(base)) {
+                    if (link.isAbsolute() || !target.getParent().resolve(link).normalize().startsWith(base)
+                            || !staysInside(base, target.getParent(), link)) {
                         throw unsafe(name, "it is a link to " + e.getLinkName() + ", outside the archive");
                     }
                     Files.createDirectories(target.getParent());
+                    replaceable(target, name);
                     Files.createSymbolicLink(target, link);
                 } else if (e.isFile()) {
                     Files.createDirectories(target.getParent());
-                    try (OutputStream out = Files.newOutputStream(target)) {
+                    replaceable(target, name);
+                    try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
                         tar.transferTo(out);
                     }
                     Set<PosixFilePermission> perms = EnumSet.of(PosixFilePermission.OWNER_READ,
@@ -160,6 +183,7 @@ public final class TarArchive {
                 }
                 count++;
             }
+            linksEndInside(base);
         } catch (FormatException ex) {
             throw ex;
         } catch (IOException | RuntimeException ex) {
@@ -167,6 +191,78 @@ public final class TarArchive {
                     ex.getClass().getSimpleName() + ": " + ex.getMessage(), "Make the archive again");
         }
         return count;
+    }
+
+    /** Refuses an entry whose parent path passes through a symbolic link (writing through it could leave the tree). */
+    private static void noLinkOnTheWay(Path base, Path target, String name) {
+        Path p = base;
+        Path rel = base.relativize(target);
+        for (int i = 0; i < rel.getNameCount() - 1; i++) {
+            p = p.resolve(rel.getName(i));
+            if (Files.isSymbolicLink(p)) {
+                throw unsafe(name, "it would be written through the symbolic link " + base.relativize(p));
+            }
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw unsafe(name, base.relativize(p) + " is not a directory");
+            }
+        }
+    }
+
+    /** An existing file or link at the entry's path is removed (never followed); an existing directory is refused. */
+    private static void replaceable(Path target, String name) throws IOException {
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw unsafe(name, "a directory of the same name was extracted before");
+        }
+        Files.deleteIfExists(target);
+    }
+
+    /**
+     * Resolves {@code link} from {@code from} the way the kernel will, following the links already extracted on its
+     * way (at most 40, as Linux), and says whether every step stays inside {@code base}.
+     */
+    private static boolean staysInside(Path base, Path from, Path link) throws IOException {
+        java.util.ArrayDeque<Path> todo = new java.util.ArrayDeque<>();
+        link.forEach(todo::add);
+        Path cur = from;
+        int hops = 0;
+        while (!todo.isEmpty()) {
+            String part = todo.poll().toString();
+            if (part.equals(".") || part.isEmpty()) {
+                continue;
+            }
+            cur = part.equals("..") ? cur.getParent() : cur.resolve(part);
+            if (cur == null || !cur.startsWith(base)) {
+                return false;
+            }
+            if (Files.isSymbolicLink(cur)) {
+                if (++hops > 40) {
+                    return false;
+                }
+                Path next = Files.readSymbolicLink(cur);
+                if (next.isAbsolute()) {
+                    return false;
+                }
+                java.util.List<Path> parts = new java.util.ArrayList<>();
+                next.forEach(parts::add);
+                for (int i = parts.size() - 1; i >= 0; i--) {
+                    todo.push(parts.get(i));
+                }
+                cur = cur.getParent();
+            }
+        }
+        return true;
+    }
+
+    /** After extraction: every link that resolves must end inside the tree (a later link can redirect an earlier one). */
+    private static void linksEndInside(Path base) throws IOException {
+        try (java.util.stream.Stream<Path> all = Files.walk(base)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                if (Files.isSymbolicLink(p) && Files.exists(p) && !p.toRealPath().startsWith(base)) {
+                    throw unsafe(base.relativize(p).toString(), "it is a link that, with the links extracted after it,"
+                            + " points outside the archive");
+                }
+            }
+        }
     }
 
     /** Refuses absolute paths and any ".." component. */

@@ -102,6 +102,72 @@ class TarArchiveTest {
         assertThat(tmp.resolve("escape")).doesNotExist();
     }
 
+    /** An archive of entries in order: name and link target, or name and null for a file holding "x" (a directory if the name ends in '/'). */
+    private Path hostile(String file, String... entries) throws Exception {
+        Path a = tmp.resolve(file);
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(a))) {
+            for (int i = 0; i < entries.length; i += 2) {
+                TarArchiveEntry e;
+                if (entries[i + 1] != null) {
+                    e = new TarArchiveEntry(entries[i], TarArchiveEntry.LF_SYMLINK);
+                    e.setLinkName(entries[i + 1]);
+                    tar.putArchiveEntry(e);
+                } else if (entries[i].endsWith("/")) {
+                    tar.putArchiveEntry(new TarArchiveEntry(entries[i]));
+                } else {
+                    e = new TarArchiveEntry(entries[i]);
+                    e.setSize(1);
+                    tar.putArchiveEntry(e);
+                    tar.write('x');
+                }
+                tar.closeArchiveEntry();
+            }
+        }
+        return a;
+    }
+
+    @Test
+    void linksAreCheckedAgainstWhatIsAlreadyExtractedNotByTheirSpelling() throws Exception {
+        // 'here -> .' is harmless; 'esc -> here/../outside' looks inside when spelled out (here/.. cancels), but the
+        // kernel resolves 'here' first, so it points next to the destination
+        Path d1 = Files.createDirectories(tmp.resolve("box1/dest"));
+        assertThatThrownBy(() -> TarArchive.extract(hostile("a1.tar", "here", ".", "esc", "here/../outside"), d1))
+                .isInstanceOfSatisfying(FormatException.class, e -> assertThat(e.paragraph())
+                        .contains("Unsafe archive entry 'esc'").contains("outside the archive"));
+
+        // a link inside the tree, then a file written through it: refused, nothing lands where the link points
+        Path d2 = Files.createDirectories(tmp.resolve("box2/dest"));
+        Files.createDirectories(tmp.resolve("box2/victim"));
+        assertThatThrownBy(() -> TarArchive.extract(hostile("a2.tar", "sub/", null, "up", "sub/..", "up/x", null), d2))
+                .isInstanceOf(FormatException.class);
+        Path d2b = Files.createDirectories(tmp.resolve("box2b/dest"));
+        assertThatThrownBy(() -> TarArchive.extract(hostile("a2b.tar", "in", "sub", "in/payload", null), d2b))
+                .isInstanceOfSatisfying(FormatException.class, e -> assertThat(e.paragraph())
+                        .contains("written through the symbolic link in"));
+
+        // 'a -> c/..' is inside while c does not exist; the later 'c -> .' turns it into a way out
+        Path d3 = Files.createDirectories(tmp.resolve("box3/dest"));
+        assertThatThrownBy(() -> TarArchive.extract(hostile("a3.tar", "a", "c/..", "c", "."), d3))
+                .isInstanceOfSatisfying(FormatException.class, e -> assertThat(e.paragraph())
+                        .contains("Unsafe archive entry 'a'").contains("points outside"));
+
+        // a file entry at the path of an earlier link replaces the link and is not written through it
+        Path d4 = Files.createDirectories(tmp.resolve("box4/dest"));
+        Files.writeString(tmp.resolve("box4/dest/target"), "keep");
+        TarArchive.extract(hostile("a4.tar", "f", "target", "f", null), d4);
+        assertThat(Files.isSymbolicLink(d4.resolve("f"))).isFalse();
+        assertThat(Files.readString(d4.resolve("f"))).isEqualTo("x");
+        assertThat(Files.readString(d4.resolve("target"))).isEqualTo("keep");
+
+        // links that stay inside, also through other links, still extract
+        Path d5 = Files.createDirectories(tmp.resolve("box5/dest"));
+        TarArchive.extract(hostile("a5.tar", "dir/file", null, "dir/self", ".", "ok", "dir/self/file", "top", "dir/self/.."), d5);
+        assertThat(Files.readString(d5.resolve("ok"))).isEqualTo("x");
+        assertThat(d5.resolve("top").toRealPath()).isEqualTo(d5.toRealPath());
+        assertThat(tmp.resolve("box1/outside")).doesNotExist();
+        assertThat(tmp.resolve("box2/x")).doesNotExist();
+    }
+
     @Test
     void aCorruptArchiveIsATypedError() throws Exception {
         Path a = tmp.resolve("bad.tar.zst");
