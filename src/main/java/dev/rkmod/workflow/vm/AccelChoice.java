@@ -17,8 +17,9 @@ import java.util.Optional;
 
 /**
  * Chooses TCG or KVM. {@code --kvm auto} uses KVM only when a quick boot with it really reaches /init (on
- * some machines QEMU hangs at "Booting from ROM" with -enable-kvm); the probe's result is remembered until
- * reboot.
+ * some machines QEMU hangs at "Booting from ROM" with -enable-kvm). The probe's result and its cause are
+ * remembered until reboot: a hang is final, but a probe that failed quickly (for example /dev/kvm busy because
+ * another VM holds it) is tried again on the next run.
  */
 final class AccelChoice {
     private static final Path KVM = Path.of("/dev/kvm");
@@ -48,12 +49,15 @@ final class AccelChoice {
         }
         String bootId = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
         Path memo = ctx.cache().root().resolve("kvm-probe-" + bootId);
-        Optional<Accel> remembered = Files.isRegularFile(memo) ? Accel.byId(Files.readString(memo).strip()) : Optional.empty();
-        if (remembered.isPresent()) {
-            if (remembered.get() == Accel.TCG) {
+        Optional<ProbeMemo> remembered = Files.isRegularFile(memo) ? ProbeMemo.parse(Files.readString(memo)) : Optional.empty();
+        if (remembered.isPresent() && remembered.get().reusable()) {
+            if (remembered.get().accel() == Accel.TCG) {
                 ctx.events().info("KVM: an earlier probe on this boot hung; using TCG");
             }
-            return remembered.get();
+            return remembered.get().accel();
+        }
+        if (remembered.isPresent()) {
+            ctx.events().info("KVM: the last probe failed without hanging (" + remembered.get().detail() + "); probing again");
         }
         Path probe = work.resolve("probe.cpio");
         Files.write(probe, InitScript.kvmProbe(busybox));
@@ -63,12 +67,13 @@ final class AccelChoice {
                     .timeout(PROBE_TIMEOUT).capture().quiet().noLog().allowFailure());
             stage.ok();
         }
-        boolean ok = r.output().stream().anyMatch(l -> l.contains(InitScript.KVM_OK));
-        Accel accel = ok ? Accel.KVM : Accel.TCG;
-        FileOps.writeAtomically(memo, accel.id().getBytes(StandardCharsets.UTF_8));
-        if (!ok) {
-            ctx.events().info("KVM: /dev/kvm exists but QEMU " + (r.timedOut() ? "hung" : "failed") + " with -enable-kvm;"
-                    + " using TCG");
+        ProbeMemo result = ProbeMemo.of(r.output().stream().anyMatch(l -> l.contains(InitScript.KVM_OK)), r.timedOut(),
+                r.output());
+        FileOps.writeAtomically(memo, result.format().getBytes(StandardCharsets.UTF_8));
+        Accel accel = result.accel();
+        if (accel == Accel.TCG) {
+            ctx.events().info("KVM: /dev/kvm exists but QEMU " + (result.cause() == ProbeMemo.Cause.HANG ? "hung"
+                    : "failed (" + result.detail() + ")") + " with -enable-kvm; using TCG");
         }
         return accel;
     }
