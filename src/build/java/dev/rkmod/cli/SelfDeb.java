@@ -66,9 +66,15 @@ public final class SelfDeb {
             System.err.println("usage: SelfDeb JAR OUT_DIR MAVEN_VERSION OUTPUT_TIMESTAMP MAINTAINER");
             System.exit(2);
         }
-        long epoch = epoch(System.getenv("SOURCE_DATE_EPOCH"), args[3]);
-        Path deb = build(Path.of(args[0]), Path.of(args[1]), args[2], epoch, args[4]);
-        System.out.println("[rkmod] wrote " + deb + " (" + Files.size(deb) + " bytes)");
+        try {
+            long epoch = epoch(System.getenv("SOURCE_DATE_EPOCH"), args[3]);
+            Path deb = build(Path.of(args[0]), Path.of(args[1]), args[2], epoch, args[4]);
+            System.out.println("[rkmod] wrote " + deb + " (" + Files.size(deb) + " bytes)");
+        } catch (IOException | RuntimeException e) {
+            System.err.println("rkmod: error: cannot build rkmod's own .deb: " + e.getMessage()
+                    + ". Check the message above; -Drkmod.deb.skip=true builds the jar without the package.");
+            System.exit(1);
+        }
     }
 
     /** Writes the package into {@code outDir} and returns its path. */
