@@ -25,6 +25,7 @@ import java.util.Map;
  * the troff is written here.
  */
 final class ManPageWriter {
+    private static final int SYNOPSIS_WIDTH = 1000;
     private final String version;
     private final String date;
 
@@ -74,6 +75,7 @@ final class ManPageWriter {
         t.append(".SH NAME\n").append(escape(name)).append(" \\- ").append(escape(summary(spec))).append('\n');
 
         t.append(".SH SYNOPSIS\n");
+        spec.usageMessage().width(SYNOPSIS_WIDTH); // one line: man wraps it, never inside a bracket
         CommandLine.Help help = new CommandLine.Help(spec, new CommandLine.Help.ColorScheme.Builder(CommandLine.Help.Ansi.OFF).build());
         String synopsis = String.join(" ", help.synopsis(0).strip().split("\\s*\n\\s*"));
         String qualified = spec.qualifiedName();
@@ -149,17 +151,32 @@ final class ManPageWriter {
         return t.toString();
     }
 
-    /** The first sentence of the description: the NAME line (whatis) of the page. */
+    /** The first sentence of the description, up to a semicolon: the NAME line (whatis) of the page. */
     static String summary(CommandSpec spec) {
-        List<String> p = paragraphs(spec.usageMessage().description());
+        List<String> header = paragraphs(spec.usageMessage().header());
+        List<String> p = header.isEmpty() ? paragraphs(spec.usageMessage().description()) : header;
         if (p.isEmpty()) {
             return "the " + spec.qualifiedName() + " command";
         }
         String first = p.get(0);
         int dot = first.indexOf(". ");
         String s = dot > 0 ? first.substring(0, dot) : first;
+        int semicolon = semicolonOutsideParentheses(s);
+        s = semicolon > 0 ? s.substring(0, semicolon) : s;
         s = s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
         return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
+    }
+
+    private static int semicolonOutsideParentheses(String s) {
+        int depth = 0;
+        for (int i = 0; i + 1 < s.length(); i++) {
+            char c = s.charAt(i);
+            depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+            if (c == ';' && depth == 0 && s.charAt(i + 1) == ' ') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void appendDescription(StringBuilder t, ArgSpec a) {
