@@ -148,8 +148,8 @@ public final class InstallWorkflow {
             if (!r.problems().isEmpty()) {
                 throw new RkmodException(ExitCode.CHECK_FAILED, "Refusing to install " + r.file() + ": it does not fit the"
                         + " kernel in " + kdir, String.join("; ", r.problems()) + ". Nothing was installed",
-                        "Build the module against this tree; a symbol another module exports is found when that module"
-                                + " is installed in the same command");
+                        "Build the module against this tree and call only what its Module.symvers exports; a symbol"
+                                + " another module exports is found when that module is installed in the same command");
             }
         }
     }
