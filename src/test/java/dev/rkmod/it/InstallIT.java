@@ -11,6 +11,8 @@ import dev.rkmod.infra.process.ProcessResult;
 import dev.rkmod.model.RootSpec;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.toolchain.DebianRoots;
+import com.google.gson.JsonElement;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -318,6 +320,38 @@ class InstallIT {
                     .allowFailure());
             assertThat(q.ok()).as(q.text()).isTrue();
             assertThat(q.text()).contains("linux-rust: ").contains(" 0 altered files").doesNotContain("warning");
+        }
+    }
+
+    @Test
+    void aKernelThatSignsItsModulesOnInstallGetsSignedModulesInItsPackage() throws Exception {
+        // the MODULE_SIG_FORCE kernel SignedVmIT builds; never built here (a kernel build takes minutes)
+        Rkmod.Result list = Rkmod.jar(Map.of(), "kernel", "list", "--json");
+        Path tree = null;
+        for (JsonElement e : JsonParser.parseString(list.out()).getAsJsonObject().getAsJsonArray("kernels")) {
+            Path t = Path.of(e.getAsJsonObject().get("tree").getAsString());
+            if (Files.readString(t.resolve(".config")).contains("CONFIG_MODULE_SIG_ALL=y")
+                    && Files.isRegularFile(t.resolve("certs/signing_key.x509"))) {
+                tree = t;
+            }
+        }
+        Assumptions.assumeTrue(tree != null, "no cached kernel with CONFIG_MODULE_SIG_ALL (SignedVmIT builds one)");
+        Rkmod.Result r = Rkmod.jar(Map.of(), "kernel", "package", "--kdir", tree.toString(), "--out",
+                work.resolve("ksig").toString(), "--format", "deb", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        Path deb = Path.of(JsonParser.parseString(r.out()).getAsJsonObject().get("file").getAsString());
+        Path x = work.resolve("ksig-x");
+        run(List.of("dpkg-deb", "-x", deb.toString(), x.toString()));
+        Path ko = x.resolve("lib/modules/" + RELEASE + "/kernel/samples/rust/rust_minimal.ko");
+        Rkmod.Result v = Rkmod.jar(Map.of(), "verify", ko.toString(), "--cert", tree.resolve("certs/signing_key.x509").toString());
+        assertThat(v.exit()).as(v.out()).isZero();
+        assertThat(tree.resolve("samples/rust/rust_minimal.ko")).as("the tree's module is left unsigned")
+                .satisfies(p -> assertThat(Files.size(p)).isLessThan(Files.size(ko)));
+        try (Stream<Path> s = Files.walk(x)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                assertThat(Files.readString(p, java.nio.charset.StandardCharsets.ISO_8859_1)).as(p.toString())
+                        .doesNotContain("PRIVATE KEY");
+            }
         }
     }
 }

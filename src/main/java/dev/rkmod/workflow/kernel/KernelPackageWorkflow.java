@@ -3,6 +3,7 @@ package dev.rkmod.workflow.kernel;
 import dev.rkmod.format.ArchPackageWriter;
 import dev.rkmod.format.DebArchiveWriter;
 import dev.rkmod.format.FormatException;
+import dev.rkmod.format.KernelConfig;
 import dev.rkmod.format.KernelManifest;
 import dev.rkmod.format.PackageFiles;
 import dev.rkmod.format.PackageTree;
@@ -11,6 +12,7 @@ import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.install.Depmod;
+import dev.rkmod.workflow.sign.SignWorkflow;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * `rkmod kernel package`: the image, modules, System.map and config of an rkmod-built kernel as
@@ -66,6 +69,7 @@ public final class KernelPackageWorkflow {
             boolean arch = format == Format.ARCH;
             String modPrefix = arch ? "usr/lib/modules/" : "lib/modules/";
             int count = stageModules(kdir, staging, release, modPrefix);
+            signLikeModulesInstall(kdir, staging.resolve("lib/modules").resolve(release));
             depmod.run(staging, release, "The kernel package was not written");
             if (arch) {
                 // depmod -b reads and writes ROOT/lib/modules; Arch has them in /usr/lib/modules
@@ -149,6 +153,33 @@ public final class KernelPackageWorkflow {
             }
         }
         return order.size();
+    }
+
+    /**
+     * With CONFIG_MODULE_SIG_ALL, {@code make modules_install} signs every module with CONFIG_MODULE_SIG_KEY and
+     * certs/signing_key.x509; so does rkmod, in-process (byte-identical to sign-file), or it refuses clearly.
+     */
+    private static void signLikeModulesInstall(Path kdir, Path modulesDir) throws IOException {
+        KernelConfig config = KernelConfig.read(kdir.resolve(".config"));
+        if (!config.isEnabled("MODULE_SIG_ALL")) {
+            return;
+        }
+        String keyName = config.string("MODULE_SIG_KEY").orElse("certs/signing_key.pem");
+        Path key = kdir.resolve(keyName);
+        Path cert = kdir.resolve("certs/signing_key.x509");
+        if (keyName.startsWith("pkcs11:") || !Files.isRegularFile(key) || !Files.isRegularFile(cert)) {
+            throw new RkmodException(ExitCode.USAGE, "The kernel in " + kdir + " signs its modules when they are installed"
+                    + " (CONFIG_MODULE_SIG_ALL), but its key " + keyName + " or certs/signing_key.x509 is not there",
+                    "Unsigned modules would be refused by this kernel; rkmod signs them as 'make modules_install' does",
+                    "Restore the key at CONFIG_MODULE_SIG_KEY, or build the kernel without CONFIG_MODULE_SIG_ALL");
+        }
+        List<Path> modules;
+        try (Stream<Path> s = Files.walk(modulesDir.resolve("kernel"))) {
+            modules = s.filter(p -> p.toString().endsWith(".ko")).sorted().toList();
+        }
+        if (!modules.isEmpty()) {
+            new SignWorkflow().sign(modules, key, cert, Optional.empty(), Optional.of(kdir), Optional.empty(), false, false);
+        }
     }
 
     private static String rustLine(KernelManifest m) {
