@@ -18,8 +18,8 @@ import java.util.concurrent.Callable;
         header = "Install modules into lib/modules/RELEASE/updates of a root and run depmod.",
         description = {
             "Install modules into ROOT/lib/modules/RELEASE/updates (or extra), RELEASE read from each module's vermagic,",
-            "then run 'depmod -b ROOT RELEASE' and print the name modprobe loads it by. With --kdir the vermagic and",
-            "every undefined symbol are checked against the tree first (rkmod info's checks); --sign signs the copies",
+            "then run 'depmod -b ROOT RELEASE' and print the name modprobe loads it by. The vermagic and every undefined",
+            "symbol are checked first (rkmod info's checks) against --kdir, else the root's installed headers; --sign signs the copies",
             "(hash: the tree's CONFIG_MODULE_SIG_HASH, else sha256). Nothing is written unless every check passes,",
             "and a failed depmod puts the root back as it was."
         })
@@ -27,7 +27,7 @@ final class InstallCommand implements Callable<Integer> {
     private final Session session;
 
     @Parameters(arity = "1..*", paramLabel = "MODULE.ko") List<Path> modules = new ArrayList<>();
-    @Option(names = "--kdir", paramLabel = "DIR", description = "Kernel tree or package to check the modules against.") Path kdir;
+    @Option(names = "--kdir", paramLabel = "DIR", description = "Kernel tree or package to check the modules against (default: ROOT/lib/modules/RELEASE/build if it has Module.symvers).") Path kdir;
     @Option(names = "--root", paramLabel = "DIR", defaultValue = "/", description = "The root that holds lib/modules (default ${DEFAULT-VALUE}).") Path root;
     @Option(names = "--dir", paramLabel = "updates|extra", defaultValue = "updates", description = "Directory under lib/modules/RELEASE (default ${DEFAULT-VALUE}).") InstallWorkflow.Dir dir;
     @Option(names = "--sign", description = "Sign the installed copies with --key and --cert.") boolean sign;

@@ -64,7 +64,8 @@ class InstallCommandTest {
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
-                out.put(root.relativize(p).toString(), Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "dir" : FileOps.sha256(p));
+                out.put(root.relativize(p).toString(), Files.isSymbolicLink(p) ? "link " + Files.readSymbolicLink(p)
+                        : Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "dir" : FileOps.sha256(p));
             }
         }
         return out;
@@ -156,5 +157,34 @@ class InstallCommandTest {
                 .contains("--release");
         assertThat(run("uninstall", "fake_mod", "--root", root.toString(), "--release", "6.9.9-other").exit()).isZero();
         assertThat(snapshot(root)).isEqualTo(before);
+    }
+
+    @Test
+    void withoutKdirTheRootsInstalledHeadersAreTheTreeChecked() throws Exception {
+        // distro headers in the root, linked as Debian links them: absolute, inside the root
+        Path headers = Files.createDirectories(root.resolve("usr/src/linux-headers-" + RELEASE + "/include/config"));
+        Files.writeString(headers.resolve("kernel.release"), RELEASE + "\n");
+        Path hdir = headers.getParent().getParent();
+        Files.writeString(hdir.resolve(".config"), "CONFIG_MODULES=y\nCONFIG_SMP=y\nCONFIG_MODULE_UNLOAD=y\n");
+        Files.writeString(hdir.resolve("Module.symvers"), "0x00000000\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n");
+        Path modules = Files.createDirectories(root.resolve("lib/modules/" + RELEASE));
+        Files.createSymbolicLink(modules.resolve("build"), Path.of("/usr/src/linux-headers-" + RELEASE));
+        Map<String, String> before = snapshot(root);
+
+        Path c = fs.resolve("calls.c");
+        Files.writeString(c, "__attribute__((section(\".modinfo\"), used)) static const char b[] = \"name=calls\";\n"
+                + "__attribute__((section(\".modinfo\"), used)) static const char d[] = \"vermagic=" + RELEASE + " SMP mod_unload \";\n"
+                + "extern void not_exported_here(void);\nvoid f(void) { not_exported_here(); }\n");
+        Path calls = fs.resolve("calls.ko");
+        Process p = new ProcessBuilder("gcc", "-c", c.toString(), "-o", calls.toString()).start();
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        CliRun r = run("install", calls.toString(), "--root", root.toString());
+        assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(1);
+        assertThat(r.err()).contains("does not fit the kernel in " + hdir).contains("undefined symbol not_exported_here");
+        assertThat(snapshot(root)).isEqualTo(before);
+
+        CliRun ok = run("install", ko.toString(), "--root", root.toString(), "--json");
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(JsonParser.parseString(ok.out()).getAsJsonObject().get("checkedAgainst").getAsString()).isEqualTo(hdir.toString());
     }
 }

@@ -75,17 +75,18 @@ public final class InstallWorkflow {
         for (Path m : req.modules()) {
             reports.add(readModule(m));
         }
-        if (req.kdir().isPresent()) {
-            check(req.modules(), req.kdir().get(), reports);
+        Optional<Path> kdir = req.kdir().or(() -> installedBuildTree(root, reports));
+        if (kdir.isPresent()) {
+            check(req.modules(), kdir.get(), reports);
         }
         Path staging = null;
         try {
             staging = Files.createTempDirectory("rkmod-install-");
-            List<Planned> plan = plan(req, root, reports, staging);
+            List<Planned> plan = plan(req, kdir, root, reports, staging);
             checkWritable(root, plan.stream().map(p -> p.target().getParent()).toList());
             write(root, plan, depmod);
             return new Result(root, plan.stream().map(p -> new Installed(p.module(), p.name(), p.release(), p.target(),
-                    p.signedWith())).toList(), req.kdir());
+                    p.signedWith())).toList(), kdir);
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot prepare the modules for installation", e.toString(),
                     "Check the free space and permissions of the temporary directory (java.io.tmpdir)");
@@ -121,6 +122,35 @@ public final class InstallWorkflow {
     private static RkmodException notAModule(Path m, String why) {
         return new RkmodException(ExitCode.USAGE, "Cannot install " + m + ": it is not a kernel module", why,
                 "Pass the .ko that 'make M=…' or 'rkmod build' wrote; nothing was installed");
+    }
+
+    /**
+     * Without --kdir: the root's own {@code lib/modules/RELEASE/build} (the installed headers, as a distro's
+     * package links them) when every module names one release and that tree has a config, a release and
+     * Module.symvers; else no tree, and the result says the modules were not checked.
+     */
+    private static Optional<Path> installedBuildTree(Path root, List<InfoWorkflow.Report> reports) {
+        Set<String> releases = new TreeSet<>(reports.stream().map(InstallWorkflow::release).toList());
+        if (releases.size() != 1) {
+            return Optional.empty();
+        }
+        Path build = root.resolve("lib/modules").resolve(releases.iterator().next()).resolve("build");
+        if (!root.equals(Path.of("/"))) {
+            // a link in another root points into that root, not into ours
+            try {
+                if (Files.isSymbolicLink(build) && Files.readSymbolicLink(build).isAbsolute()) {
+                    build = root.resolve(Path.of("/").relativize(Files.readSymbolicLink(build)));
+                }
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        }
+        try {
+            KernelTree.configured(build);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        return Files.isRegularFile(build.resolve("Module.symvers")) ? Optional.of(build) : Optional.empty();
     }
 
     /** rkmod info's checks against the tree: the vermagic, and every undefined symbol against Module.symvers. */
@@ -160,7 +190,8 @@ public final class InstallWorkflow {
         return sp < 0 ? vermagic : vermagic.substring(0, sp);
     }
 
-    private List<Planned> plan(Request req, Path root, List<InfoWorkflow.Report> reports, Path staging) throws IOException {
+    private List<Planned> plan(Request req, Optional<Path> kdir, Path root, List<InfoWorkflow.Report> reports, Path staging)
+            throws IOException {
         List<Planned> plan = new ArrayList<>();
         Set<Path> targets = new LinkedHashSet<>();
         for (int i = 0; i < reports.size(); i++) {
@@ -182,7 +213,7 @@ public final class InstallWorkflow {
                 Signing s = req.sign().get();
                 // re-signing with the given key replaces a signature the module may already carry
                 SignWorkflow.Signed signed = new SignWorkflow().sign(List.of(copy), s.key(), s.cert(), Optional.empty(),
-                        req.kdir(), Optional.empty(), true, false).get(0);
+                        kdir, Optional.empty(), true, false).get(0);
                 hash = Optional.of(signed.hash());
             }
             plan.add(new Planned(m, r.field("name").get(0), release, target, Files.readAllBytes(copy), hash));
