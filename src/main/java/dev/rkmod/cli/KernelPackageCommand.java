@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "package", mixinStandardHelpOptions = true,
+        header = "Package an rkmod-built kernel as linux-image-RELEASE (.deb) or linux-rust (Arch).",
         description = {
             "Package the image, modules, System.map and config of an rkmod-built kernel as linux-image-RELEASE (.deb:",
             "/boot/vmlinuz-RELEASE, /lib/modules/RELEASE) or linux-rust (Arch: /usr/lib/modules/RELEASE/vmlinuz).",
