@@ -19,14 +19,15 @@ import java.util.concurrent.Callable;
 @Command(name = "kernel",
         description = "Build a Rust-enabled kernel from a distro source and config, with its toolchain pinned.",
         mixinStandardHelpOptions = true,
-        subcommands = {KernelCommand.ConfigCmd.class, KernelCommand.BuildCmd.class, KernelCommand.ListCmd.class})
+        subcommands = {KernelCommand.ConfigCmd.class, KernelCommand.BuildCmd.class, KernelCommand.ListCmd.class,
+            KernelPackageCommand.class})
 final class KernelCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: config, build or list.");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: config, build, list or package.");
     }
 
     @Command(name = "config", mixinStandardHelpOptions = true,

@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             SignCommand.class,
             VerifyCommand.class,
+            InstallCommand.class,
+            UninstallCommand.class,
             CacheCommand.class,
             CommandLine.HelpCommand.class
         },
