@@ -110,7 +110,7 @@ final class DkmsCommand implements Runnable {
                 session.out().println(Json.write(new Check(r.dir().toAbsolutePath().normalize(), r.kdir(), d.release(),
                         d.outcome().id(), !r.hasErrors(), d.wanted(), d.rustc(), r.findings())));
             } else {
-                session.out().println("dkms check: " + r.dir() + " for Linux " + d.release() + " (" + r.kdir() + ")");
+                session.out().println("dkms check: " + r.dir().toAbsolutePath().normalize() + " for Linux " + d.release() + " (" + r.kdir() + ")");
                 Text.findings(session.out(), r.findings());
                 session.out().println(r.hasErrors() ? "dkms build would fail" : "dkms build should work");
             }
