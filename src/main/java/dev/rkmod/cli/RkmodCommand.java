@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             PackageCommand.class,
             HeadersCommand.class,
             DoctorCommand.class,
+            DkmsCommand.class,
             NewCommand.class,
             BuildCommand.class,
             VmtestCommand.class,

@@ -20,6 +20,18 @@ class FailureCatalogueTest {
     static final Map<String, String> SAMPLES = new LinkedHashMap<>();
 
     static {
+        // the build step 'rkmod dkms init' ships (DkmsScriptTest checks the script prints these very lines)
+        SAMPLES.put("dkms.missing-rust-metadata", "rkmod-dkms-build: error: The headers of Linux 7.2.13+deb14-amd64 in"
+                + " /lib/modules/7.2.13+deb14-amd64/build lack the Rust metadata a Rust module is compiled against (missing:"
+                + " rust/libcore.rmeta rust/libkernel.rmeta rust/libmacros.so target.json). [...] rustc would stop with E0463"
+                + " can't find crate for `core`");
+        SAMPLES.put("dkms.no-rustc", "rkmod-dkms-build: error: No rustc on this machine prints 'rustc 1.63.0' [...] any"
+                + " other stops with E0514 (found crate `core` compiled by an incompatible version of rustc)");
+        SAMPLES.put("dkms.rust-off", "rkmod-dkms-build: error: Linux 6.1.0-9-amd64 was built without Rust support");
+        // dkms 3.0.10's own words
+        SAMPLES.put("dkms.bad-return-status", "Error! Bad return status for module build on kernel: 6.1.192 (x86_64)");
+        SAMPLES.put("dkms.headers-not-found", "Error! Your kernel headers for kernel 6.1.0-9-amd64 cannot be found at"
+                + " /lib/modules/6.1.0-9-amd64/build or /lib/modules/6.1.0-9-amd64/source.");
         // captured: rustup's rustc 1.95 against the 6.1 package
         SAMPLES.put("rustc.wrong-compiler",
                 "error: error loading target specification: custom targets are unstable and require -Zunstable-options");
