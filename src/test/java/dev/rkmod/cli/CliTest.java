@@ -97,8 +97,8 @@ class CliTest {
         Path notATree = Files.createDirectories(fs.resolve("not-a-tree"));
         CliRun nonTree = CliRun.run(host(0), "package", "--kdir", notATree.toString(), "--out", out.toString(),
                 "--format", "deb");
-        assertThat(nonTree.exit()).as(nonTree.err()).isEqualTo(2);
-        assertThat(nonTree.err()).contains(notATree.toString()).doesNotContain("\tat ");
+        assertThat(nonTree.exit()).as(nonTree.err()).isEqualTo(3);
+        assertThat(nonTree.err()).contains(notATree + " is not a built kernel tree").doesNotContain("\tat ");
         assertThat(out).doesNotExist();
         // the --out of a package is a directory
         Path file = Files.writeString(fs.resolve("a-file"), "x");
