@@ -181,6 +181,7 @@ public final class HeadersWorkflow {
             long t = System.nanoTime();
             try (Stage stage = Stage.start(ctx.events(), "deb", "completion package of Linux "
                     + (h == null ? "?" : h.release()))) {
+                stripProcMacros(dir.out());
                 made = CompletionPackage.write(dir.out(), h, dir.manifest(), root, outDir, req.sourceDateEpoch(), req.force());
                 stage.ok();
             }
@@ -195,6 +196,29 @@ public final class HeadersWorkflow {
                     e.getMessage(), "Check free space and permissions", e);
         } finally {
             FileOps.deleteQuietly(scratch);
+        }
+    }
+
+    /**
+     * strip --strip-unneeded on the proc macros of the scratch copy, as Debian policy wants shared objects stripped;
+     * the .rustc metadata and the dynamic symbols rustc loads stay.
+     */
+    private void stripProcMacros(Path tree) throws IOException {
+        List<Path> sos;
+        try (var s = Files.list(tree.resolve("rust"))) {
+            sos = s.filter(p -> p.getFileName().toString().endsWith(".so")).sorted().toList();
+        }
+        for (Path so : sos) {
+            // a fresh copy first: the published tree may share its files with the cache (hard links)
+            Path copy = so.resolveSibling(so.getFileName() + ".rkmod-copy");
+            Files.copy(so, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(copy, so, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            ctx.runner().run(ProcessSpec.of("strip", "--strip-unneeded", so.toString()).label("strip")
+                    .timeout(Duration.ofMinutes(2)).noLog().quiet().failureCode(ExitCode.ENVIRONMENT));
+            if (!dev.rkmod.format.RmetaHeader.occursIn(Files.readAllBytes(so))) {
+                throw new RkmodException(ExitCode.ENVIRONMENT, "Stripping " + so.getFileName() + " removed its Rust metadata",
+                        "The .rustc section must survive, or rustc cannot load the proc macro", "Report this with the file");
+            }
         }
     }
 

@@ -166,6 +166,34 @@ public final class DistroPackage {
         return m.find() ? m.group(1) : "-";
     }
 
+    /**
+     * A Description: the synopsis, then the paragraphs word-wrapped at 72 columns (lintian flags lines over 80),
+     * separated by empty lines (written as " .").
+     */
+    public static String description(String synopsis, String... paragraphs) {
+        StringBuilder sb = new StringBuilder(synopsis);
+        for (int i = 0; i < paragraphs.length; i++) {
+            if (i > 0) {
+                sb.append("\n");
+            }
+            StringBuilder line = new StringBuilder();
+            for (String word : paragraphs[i].strip().split("\\s+")) {
+                if (line.length() > 0 && line.length() + 1 + word.length() > 72) {
+                    sb.append('\n').append(line);
+                    line.setLength(0);
+                }
+                if (line.length() > 0) {
+                    line.append(' ');
+                }
+                line.append(word);
+            }
+            if (line.length() > 0) {
+                sb.append('\n').append(line);
+            }
+        }
+        return sb.toString();
+    }
+
     /** The epoch of a distro package: SOURCE_DATE_EPOCH, or (unset) 2024-01-01, as lintian flags 1970 as ancient. */
     static long epoch(long sourceDateEpoch) {
         return sourceDateEpoch > 0 ? sourceDateEpoch : PackageFiles.DEFAULT_EPOCH;
@@ -217,14 +245,13 @@ public final class DistroPackage {
         control.put("Section", "kernel");
         control.put("Priority", "optional");
         control.put("Homepage", "https://www.kernel.org/");
-        control.put("Description", "Rust-ready headers for building modules for Linux " + m.release() + "\n"
-                + "The external-module build tree of Linux " + m.release() + " (" + m.generation() + " module API\n"
-                + "generation) with its Rust set: rust/*.rmeta, the proc macros and the target\n"
-                + "spec, verified by rkmod by building a C and a Rust module at another path.\n"
-                + "\n"
-                + "Rust modules must be built with the kernel's exact compiler: " + m.rustc() + "\n"
-                + "(recorded in rust-toolchain and rkmod-package.json)." + (m.llvm()
-                ? "\nThe kernel was built with clang: a GNUmakefile makes LLVM=1 the default." : ""));
+        control.put("Description", description("Rust-ready headers for building modules for Linux " + m.release(),
+                "The external-module build tree of Linux " + m.release() + " (" + m.generation() + " module API"
+                        + " generation) with its Rust set: rust/*.rmeta, the proc macros and the target spec, verified"
+                        + " by rkmod by building a C and a Rust module at another path.",
+                "Rust modules must be built with the kernel's exact compiler: " + m.rustc() + " (recorded in"
+                        + " rust-toolchain and rkmod-package.json)." + (m.llvm()
+                        ? " The kernel was built with clang: a GNUmakefile makes LLVM=1 the default." : "")));
         Path file = outDir.resolve(name + "_" + version + "_" + arch.debian() + ".deb");
         DebArchiveWriter.Result r = DebArchiveWriter.write(file, new DebArchiveWriter.Spec(control, Map.of(), List.of(), data),
                 DebArchiveWriter.Options.defaults().withEpoch(epoch));
