@@ -71,7 +71,7 @@ class CompletionPackageTest {
                 1_700_000_000L, false);
         assertThat(m.file().getFileName().toString()).isEqualTo("linux-rust-meta-" + R + "_7.2.13-1+rkmod1_amd64.deb");
         assertThat(DebPackage.control(m.file()).field("Depends").orElseThrow())
-                .isEqualTo("linux-headers-" + R + " (= 7.2.13-1)");
+                .isEqualTo("linux-headers-" + R + " (= 7.2.13-1), libc6");
         assertThat(DebPackage.dataPaths(m.file())).contains("/usr/src/linux-headers-" + R + "/rust/libcore.rmeta",
                         "/usr/lib/linux-kbuild-7.2.13+deb14/scripts/target.json")
                 .noneMatch(p -> p.endsWith("include.h"))
