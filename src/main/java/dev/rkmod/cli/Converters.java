@@ -24,18 +24,18 @@ final class Converters {
         @Override
         public PackageRequest.Format convert(String id) {
             return PackageRequest.Format.byId(id).orElseThrow(() -> new TypeConversionException(
-                    "Unknown format '" + id + "'. Use dir, tar.zst or tar.xz."));
+                    "Unknown format '" + id + "'. Use dir, tar.zst, tar.xz, deb or arch."));
         }
     }
 
-    /** --format of completed headers: a package format; the .deb is named as not available yet. */
+    /** --format of completed headers: dir, tar.zst, tar.xz or deb (the completion package); no Arch package. */
     static final class HeadersFormatConverter extends FormatConverter {
         @Override
         public PackageRequest.Format convert(String id) {
-            if (id.equals("deb")) {
-                throw new TypeConversionException("--format deb is not available yet: the completion .deb"
-                        + " (linux-rust-meta-RELEASE, owned by dpkg) comes with rkmod's package-manager support, which has"
-                        + " not landed. Use --format dir or tar.zst.");
+            if (id.equals("arch")) {
+                throw new TypeConversionException("--format arch is not available for completed headers: a completion"
+                        + " package adds files to a distro's own headers package, and only Debian's are completed."
+                        + " Use --format deb, dir, tar.zst or tar.xz.");
             }
             return super.convert(id);
         }

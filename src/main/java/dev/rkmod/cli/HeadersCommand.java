@@ -62,8 +62,9 @@ final class HeadersCommand implements Runnable {
         @Option(names = "--out", required = true, paramLabel = "DEST", description = "Where the package goes.")
         Path out;
 
-        @Option(names = "--format", paramLabel = "dir|tar.zst|tar.xz", defaultValue = "dir",
-                converter = Converters.HeadersFormatConverter.class, description = "Output format (default ${DEFAULT-VALUE}).")
+        @Option(names = "--format", paramLabel = "dir|tar.zst|tar.xz|deb", defaultValue = "dir",
+                converter = Converters.HeadersFormatConverter.class, description = "Output format (default ${DEFAULT-VALUE})."
+                + " deb writes the completion package linux-rust-meta-RELEASE_VERSION_ARCH.deb into the DEST directory.")
         PackageRequest.Format format;
 
         @Option(names = "-j", paramLabel = "N", description = "Parallel make jobs (default: the number of CPUs).")
@@ -105,6 +106,11 @@ final class HeadersCommand implements Runnable {
             } else {
                 PrintWriter w = session.out();
                 w.println("completed " + r.out() + (r.cacheHit() ? "  (cached)" : ""));
+                if (r.completion() != null) {
+                    w.printf("  package  %s %s, Depends: %s%n", r.completion().name(), r.completion().version(),
+                            r.completion().depends());
+                    r.completion().files().values().forEach(f -> w.println("           " + f));
+                }
                 if (r.headers() != null) {
                     w.printf("  Linux %s%s%n", r.headers().release(), r.headers().headersPackage() == null ? ""
                             : " (" + r.headers().headersPackage() + " " + r.headers().headersVersion() + ")");
@@ -128,15 +134,20 @@ final class HeadersCommand implements Runnable {
          */
         record Completed(Path out, String format, boolean cacheHit, long millis, HeadersManifest headers,
                          @Json.Inline Optional<Package> manifest, int rustSetFiles, long rustSetBytes, String verifiedWith,
-                         Map<String, Long> stageMillis) {
+                         Map<String, Long> stageMillis, Optional<Deb> completion) {
             static Completed of(HeadersWorkflow.Result r, PackageRequest.Format format) {
                 Map<String, Long> stages = new LinkedHashMap<>();
                 r.stages().forEach((k, v) -> stages.put(k, v.toMillis()));
                 return new Completed(r.out(), format.toString(), r.cacheHit(), r.took().toMillis(), r.headers(),
                         Optional.ofNullable(r.manifest()).map(m -> new Package(m.release(), m.generation(), m.rustc(),
-                                m.llvm(), m.files().size())), r.rustSetFiles(), r.rustSetBytes(), r.verifiedWith(), stages);
+                                m.llvm(), m.files().size())), r.rustSetFiles(), r.rustSetBytes(), r.verifiedWith(), stages,
+                        Optional.ofNullable(r.completion()).map(c -> new Deb(c.file().getFileName().toString(), c.name(),
+                                c.version(), c.depends(), java.util.List.copyOf(c.files().values()))));
             }
         }
+
+        /** The completion .deb: file name, package, version, Depends and the paths it installs. */
+        record Deb(String file, String name, String version, String depends, java.util.List<String> files) { }
 
         /** The package's release, generation, rustc, compiler family and file count. */
         record Package(String release, String generation, String rustc, boolean llvm, int files) { }

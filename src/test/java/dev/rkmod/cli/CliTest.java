@@ -74,6 +74,41 @@ class CliTest {
     }
 
     @Test
+    void distroPackageOptionsAreCheckedBeforeAnyWork() throws Exception {
+        Path out = fs.resolve("debs");
+        CliRun revision = CliRun.run(host(0), "package", "--kdir", fs.toString(), "--out", out.toString(), "--format", "deb",
+                "--revision", "0");
+        assertThat(revision.exit()).isEqualTo(2);
+        assertThat(revision.err()).contains("--revision 0 is not a revision").contains("Pass --revision 1")
+                .doesNotContain("\tat ");
+        CliRun notNumber = CliRun.run(host(0), "package", "--kdir", fs.toString(), "--out", out.toString(), "--format", "deb",
+                "--revision", "one");
+        assertThat(notNumber.exit()).isEqualTo(2);
+        assertThat(notNumber.err()).contains("'one' is not an int");
+        CliRun maintainer = CliRun.run(host(0), "package", "--kdir", fs.toString(), "--out", out.toString(), "--format",
+                "arch", "--maintainer", "nobody");
+        assertThat(maintainer.exit()).isEqualTo(2);
+        assertThat(maintainer.err()).contains("--maintainer 'nobody' is not 'Name <mail>'");
+        CliRun dirRevision = CliRun.run(host(0), "package", "--kdir", fs.toString(), "--out", out.toString(),
+                "--revision", "2");
+        assertThat(dirRevision.exit()).isEqualTo(2);
+        assertThat(dirRevision.err()).contains("--maintainer and --revision apply only to --format deb or arch");
+        // a directory that is no kernel tree
+        Path notATree = Files.createDirectories(fs.resolve("not-a-tree"));
+        CliRun nonTree = CliRun.run(host(0), "package", "--kdir", notATree.toString(), "--out", out.toString(),
+                "--format", "deb");
+        assertThat(nonTree.exit()).as(nonTree.err()).isEqualTo(3);
+        assertThat(nonTree.err()).contains(notATree + " is not a built kernel tree").doesNotContain("\tat ");
+        assertThat(out).doesNotExist();
+        // the --out of a package is a directory
+        Path file = Files.writeString(fs.resolve("a-file"), "x");
+        CliRun outFile = CliRun.run(host(0), "package", "--kdir", notATree.toString(), "--out", file.toString(),
+                "--format", "deb");
+        assertThat(outFile.exit()).isEqualTo(2);
+        assertThat(outFile.err()).contains("is not a directory");
+    }
+
+    @Test
     void headersCompleteRefusesBadInputsWithOneParagraphEach() throws Exception {
         CliRun unknown = CliRun.run(host(0), "headers", "complete", "--distro", "fedora-40", "--out", fs.resolve("o").toString());
         assertThat(unknown.exit()).isEqualTo(2);
@@ -84,10 +119,10 @@ class CliTest {
         assertThat(both.exit()).isEqualTo(2);
         assertThat(both.err()).contains("--kdir and --distro cannot be used together");
 
-        CliRun deb = CliRun.run(host(0), "headers", "complete", "--distro", "debian-sid", "--format", "deb",
+        CliRun arch = CliRun.run(host(0), "headers", "complete", "--distro", "debian-sid", "--format", "arch",
                 "--out", fs.resolve("o").toString());
-        assertThat(deb.exit()).isEqualTo(2);
-        assertThat(deb.err()).contains("--format deb is not available yet").contains("Use --format dir or tar.zst");
+        assertThat(arch.exit()).isEqualTo(2);
+        assertThat(arch.err()).contains("--format arch is not available for completed headers").contains("Use --format deb");
 
         // the default input is the running kernel's headers: absent in this fake root
         Files.createDirectories(fs.resolve("proc/sys/kernel"));
@@ -157,8 +192,8 @@ class CliTest {
         CliRun format = CliRun.run(host(1000), "package", "--kdir", fs.toString(), "--out", fs.resolve("o").toString(),
                 "--format", "tar.gz");
         assertThat(format.exit()).isEqualTo(2);
-        assertThat(format.err()).contains("Invalid value for option '--format': Unknown format 'tar.gz'. Use dir, tar.zst or"
-                + " tar.xz.");
+        assertThat(format.err()).contains("Invalid value for option '--format': Unknown format 'tar.gz'. Use dir, tar.zst,"
+                + " tar.xz, deb or arch.");
         CliRun headers = CliRun.run(host(0), "headers", "complete", "--format", "TAR.ZST", "--out", fs.resolve("o").toString());
         assertThat(headers.exit()).isEqualTo(2);
         assertThat(headers.err()).contains("Unknown format 'TAR.ZST'");

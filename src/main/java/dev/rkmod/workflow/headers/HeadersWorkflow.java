@@ -75,13 +75,26 @@ public final class HeadersWorkflow {
     /** What completion did. */
     public record Result(Path out, PackageRequest.Format format, HeadersManifest headers, PackageManifest manifest,
                          boolean cacheHit, Map<String, Duration> stages, long rustSetBytes, int rustSetFiles,
-                         String verifiedWith, Duration took) { }
+                         String verifiedWith, Duration took, CompletionPackage.Made completion) {
+        public Result(Path out, PackageRequest.Format format, HeadersManifest headers, PackageManifest manifest,
+                      boolean cacheHit, Map<String, Duration> stages, long rustSetBytes, int rustSetFiles,
+                      String verifiedWith, Duration took) {
+            this(out, format, headers, manifest, cacheHit, stages, rustSetBytes, rustSetFiles, verifiedWith, took, null);
+        }
+    }
 
     /** The resolved input: headers, source, toolchain and the facts that key the cache. */
     private record Input(Path headers, Path source, String sourceIdentity, Toolchain toolchain, KernelConfig config,
                          String release, Optional<DistroKernels.Kernel> distroKernel, Map<String, String> key) { }
 
     public Result complete(Request req) {
+        if (req.format() == PackageRequest.Format.DEB) {
+            return completeDeb(req);
+        }
+        if (req.format() == PackageRequest.Format.ARCH) {
+            throw new RkmodException(ExitCode.USAGE, "No Arch completion package", "Only Debian's headers are completed",
+                    "Use --format deb, dir, tar.zst or tar.xz");
+        }
         long start = System.nanoTime();
         Map<String, Duration> stages = new LinkedHashMap<>();
         Path out = req.out().toAbsolutePath().normalize();
@@ -146,11 +159,75 @@ public final class HeadersWorkflow {
                 Duration.ofNanos(System.nanoTime() - start));
     }
 
+    /**
+     * The completion package: the completed tree (from the cache, or made now) as a directory in scratch space, then
+     * linux-rust-meta-RELEASE from its Rust set, checked against the dpkg file lists of the root the headers are in.
+     */
+    private Result completeDeb(Request req) {
+        long start = System.nanoTime();
+        Path outDir = req.out().toAbsolutePath().normalize();
+        if (Files.exists(outDir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(outDir)) {
+            throw new RkmodException(ExitCode.USAGE, "--out " + outDir + " is not a directory",
+                    "The completion .deb gets its conventional name (linux-rust-meta-RELEASE_VERSION_ARCH.deb) inside the"
+                            + " --out directory", "Pass a directory (it is created if missing)");
+        }
+        Path scratch = ctx.cache().scratch("completion");
+        try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> FileOps.deleteQuietly(scratch))) {
+            Result dir = complete(new Request(req.kdir(), req.distro(), req.source(), scratch.resolve("tree"),
+                    PackageRequest.Format.DIR, req.rustc(), req.jobs(), req.timeout(), false, req.sourceDateEpoch()));
+            HeadersManifest h = dir.headers();
+            Path root = h != null && h.distro() != null && h.toolchainRoot() != null ? Path.of(h.toolchainRoot()) : Path.of("/");
+            CompletionPackage.Made made;
+            long t = System.nanoTime();
+            try (Stage stage = Stage.start(ctx.events(), "deb", "completion package of Linux "
+                    + (h == null ? "?" : h.release()))) {
+                stripProcMacros(dir.out());
+                made = CompletionPackage.write(dir.out(), h, dir.manifest(), root, outDir, req.sourceDateEpoch(), req.force());
+                stage.ok();
+            }
+            Map<String, Duration> stages = new LinkedHashMap<>(dir.stages());
+            stages.remove("publish");
+            stages.put("deb", Duration.ofNanos(System.nanoTime() - t));
+            return new Result(made.file(), PackageRequest.Format.DEB, h, dir.manifest(), dir.cacheHit(), stages,
+                    dir.rustSetBytes(), dir.rustSetFiles(), dir.verifiedWith(), Duration.ofNanos(System.nanoTime() - start),
+                    made);
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write the completion package into " + outDir,
+                    e.getMessage(), "Check free space and permissions", e);
+        } finally {
+            FileOps.deleteQuietly(scratch);
+        }
+    }
+
+    /**
+     * strip --strip-unneeded on the proc macros of the scratch copy, as Debian policy wants shared objects stripped;
+     * the .rustc metadata and the dynamic symbols rustc loads stay.
+     */
+    private void stripProcMacros(Path tree) throws IOException {
+        List<Path> sos;
+        try (var s = Files.list(tree.resolve("rust"))) {
+            sos = s.filter(p -> p.getFileName().toString().endsWith(".so")).sorted().toList();
+        }
+        for (Path so : sos) {
+            // a fresh copy first: the published tree may share its files with the cache (hard links)
+            Path copy = so.resolveSibling(so.getFileName() + ".rkmod-copy");
+            Files.copy(so, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(copy, so, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            ctx.runner().run(ProcessSpec.of("strip", "--strip-unneeded", so.toString()).label("strip")
+                    .timeout(Duration.ofMinutes(2)).noLog().quiet().failureCode(ExitCode.ENVIRONMENT));
+            if (!dev.rkmod.format.RmetaHeader.occursIn(Files.readAllBytes(so))) {
+                throw new RkmodException(ExitCode.ENVIRONMENT, "Stripping " + so.getFileName() + " removed its Rust metadata",
+                        "The .rustc section must survive, or rustc cannot load the proc macro", "Report this with the file");
+            }
+        }
+    }
+
     private static String suffix(PackageRequest.Format f) {
         return switch (f) {
             case DIR -> "";
             case TAR_ZST -> ".tar.zst";
             case TAR_XZ -> ".tar.xz";
+            case DEB, ARCH -> throw new IllegalArgumentException(f + " is not an archive of the tree");
         };
     }
 

@@ -47,7 +47,12 @@ public final class PackageWorkflow {
 
     /** What was made. */
     public record Result(Path out, PackageRequest.Format format, PackageManifest manifest, long unpackedBytes,
-                         long outBytes, Duration packTime, Verification verification) { }
+                         long outBytes, Duration packTime, Verification verification, DistroPackage.Made made) {
+        public Result(Path out, PackageRequest.Format format, PackageManifest manifest, long unpackedBytes,
+                      long outBytes, Duration packTime, Verification verification) {
+            this(out, format, manifest, unpackedBytes, outBytes, packTime, verification, null);
+        }
+    }
 
     /** What verification did; null fields when it was skipped. */
     public record Verification(Path relocatedTo, String rustcCandidate, List<Path> modules, Duration took) { }
@@ -55,7 +60,15 @@ public final class PackageWorkflow {
     public Result pack(PackageRequest req) {
         long start = System.nanoTime();
         Path out = req.out().toAbsolutePath().normalize();
-        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !req.force()) {
+        if (req.format().isDistroPackage()) {
+            DistroPackage.revision(req.revision());
+            DistroPackage.maintainer(req.maintainer());
+            if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(out)) {
+                throw new RkmodException(ExitCode.USAGE, "--out " + out + " is not a directory",
+                        "A " + req.format() + " package gets its conventional file name inside the --out directory",
+                        "Pass a directory (it is created if missing)");
+            }
+        } else if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !req.force()) {
             throw new RkmodException(ExitCode.USAGE, out + " already exists", "rkmod does not overwrite an existing package",
                     "Pass --force to replace it, or choose another --out");
         }
@@ -77,6 +90,9 @@ public final class PackageWorkflow {
             stage.ok();
         }
 
+        if (req.format().isDistroPackage()) {
+            return packDistro(req, tree, files, rustc, arch, out, start);
+        }
         Path parent = out.getParent();
         try {
             Files.createDirectories(parent);
@@ -90,7 +106,7 @@ public final class PackageWorkflow {
             FileOps.deleteQuietly(tmpOut);
         })) {
             Path stageTree = req.format() == PackageRequest.Format.DIR ? tmpOut : staging.resolve("tree");
-            PackageManifest manifest = stage(tree, files, stageTree, rustc, arch);
+            PackageManifest manifest = stage(tree, files, stageTree, rustc, arch, false);
             long unpacked = manifest.files().stream().mapToLong(PackageManifest.Entry::size).sum();
             if (req.format() != PackageRequest.Format.DIR) {
                 writeArchive(stageTree, tmpOut, req);
@@ -109,8 +125,62 @@ public final class PackageWorkflow {
         }
     }
 
-    private PackageManifest stage(KernelTree tree, List<String> files, Path dest, String rustc, String arch)
-            throws IOException {
+    /** A .deb or Arch package: the staged tree, verified, then written into the --out directory. */
+    private Result packDistro(PackageRequest req, KernelTree tree, List<String> files, String rustc, String arch, Path outDir,
+                              long start) {
+        // the names first, so that a release with no Debian or Arch name is refused before any work
+        String release = tree.release();
+        String rustcDeb = null;
+        if (req.format() == PackageRequest.Format.DEB) {
+            DistroPackage.debName(release);
+            DistroPackage.debVersion(release, req.revision());
+            DistroPackage.arch(arch, tree.config());
+            String root = tree.recorded().filter(r -> !r.file().equals(HeadersManifest.FILE))
+                    .map(RecordedFacts::toolchainRoot).orElse(null);
+            rustcDeb = DistroPackage.rustcDebVersion(Path.of(root == null ? "/" : root), rustc).orElse(null);
+        } else {
+            DistroPackage.archVersion(release, req.revision());
+            DistroPackage.arch(arch, tree.config());
+        }
+        Path staging = ctx.cache().scratch("package");
+        try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> FileOps.deleteQuietly(staging))) {
+            Files.createDirectories(outDir);
+            Path stageTree = staging.resolve("tree");
+            PackageManifest manifest = stage(tree, files, stageTree, rustc, arch, true);
+            long unpacked = manifest.files().stream().mapToLong(PackageManifest.Entry::size).sum();
+            Verification v = req.verify() ? verify(stageTree, PackageRequest.Format.DIR, manifest, staging) : null;
+            DistroPackage.Made made;
+            try (Stage stage = Stage.start(ctx.events(), req.format().toString(), "package of Linux " + release)) {
+                Path target = outDir.resolve(req.format() == PackageRequest.Format.DEB
+                        ? DistroPackage.debName(release) + "_" + DistroPackage.debVersion(release, req.revision()) + "_"
+                        + DistroPackage.arch(arch, tree.config()).debian() + ".deb"
+                        : "linux-rust-headers-" + DistroPackage.archVersion(release, req.revision()) + "-"
+                        + DistroPackage.arch(arch, tree.config()).arch() + ".pkg.tar.zst");
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !req.force()) {
+                    throw new RkmodException(ExitCode.USAGE, target + " already exists",
+                            "rkmod does not overwrite an existing package", "Pass --force to replace it, or choose another --out");
+                }
+                made = req.format() == PackageRequest.Format.DEB
+                        ? DistroPackage.writeDeb(stageTree, manifest, tree.config(), outDir, req, rustcDeb)
+                        : DistroPackage.writeArch(stageTree, manifest, tree.config(), outDir, req);
+                stage.ok();
+            }
+            Duration packTime = Duration.ofNanos(System.nanoTime() - start);
+            return new Result(made.file(), req.format(), manifest, unpacked, made.bytes(), packTime, v, made);
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Packaging " + tree.dir() + " failed",
+                    e.getClass().getSimpleName() + ": " + e.getMessage(), "Check free space and permissions", e);
+        } finally {
+            FileOps.deleteQuietly(staging);
+        }
+    }
+
+    /**
+     * Copies the files, strips the proc macros (--strip-debug, or for a distro package --strip-unneeded, with the
+     * kernel's host programs too, as Debian policy wants binaries stripped), writes rust-toolchain and the manifest.
+     */
+    private PackageManifest stage(KernelTree tree, List<String> files, Path dest, String rustc, String arch,
+                                  boolean stripAll) throws IOException {
         List<PackageManifest.Entry> entries = new ArrayList<>();
         try (Stage stage = Stage.start(ctx.events(), "copy", files.size() + " files")) {
             Files.createDirectories(dest);
@@ -130,7 +200,10 @@ public final class PackageWorkflow {
             }
             stage.ok();
         }
-        stripProcMacros(dest);
+        stripProcMacros(dest, stripAll ? "--strip-unneeded" : "--strip-debug");
+        if (stripAll) {
+            stripHostPrograms(dest, files);
+        }
         String rustToolchain = dev.rkmod.format.RustToolchainFile.format(rustc);
         Files.writeString(dest.resolve("rust-toolchain"), rustToolchain, StandardCharsets.UTF_8);
         for (String rel : files) {
@@ -154,8 +227,34 @@ public final class PackageWorkflow {
         return m;
     }
 
-    /** strip --strip-debug on the proc-macro libraries; the .rustc metadata section stays. */
-    private void stripProcMacros(Path dest) throws IOException {
+    /** strip --strip-unneeded on the kernel's host programs (ELF files outside rust/: fixdep, modpost, objtool, …). */
+    private void stripHostPrograms(Path dest, List<String> files) throws IOException {
+        List<String> elves = new ArrayList<>();
+        for (String rel : files) {
+            Path p = dest.resolve(rel);
+            if (rel.startsWith("rust/") || Files.isSymbolicLink(p) || !Files.isRegularFile(p)) {
+                continue;
+            }
+            byte[] head;
+            try (var in = Files.newInputStream(p)) {
+                head = in.readNBytes(4);
+            }
+            if (head.length == 4 && head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F') {
+                elves.add(p.toString());
+            }
+        }
+        if (elves.isEmpty()) {
+            return;
+        }
+        List<String> argv = new ArrayList<>(List.of("strip", "--strip-unneeded"));
+        argv.addAll(elves);
+        ctx.runner().run(ProcessSpec.of(argv.toArray(String[]::new)).label("strip").timeout(Duration.ofMinutes(2))
+                .noLog().quiet().failureCode(ExitCode.ENVIRONMENT));
+        ctx.events().info("stripped " + elves.size() + " host programs");
+    }
+
+    /** strip on the proc-macro libraries; the .rustc metadata section and the dynamic symbols stay. */
+    private void stripProcMacros(Path dest, String how) throws IOException {
         List<Path> sos = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dest.resolve("rust"), "*.so")) {
             ds.forEach(sos::add);
@@ -164,7 +263,7 @@ public final class PackageWorkflow {
         }
         for (Path so : sos) {
             long before = Files.size(so);
-            ctx.runner().run(ProcessSpec.of("strip", "--strip-debug", so.toString()).label("strip")
+            ctx.runner().run(ProcessSpec.of("strip", how, so.toString()).label("strip")
                     .timeout(Duration.ofMinutes(2)).noLog().quiet().failureCode(ExitCode.ENVIRONMENT));
             if (!RmetaHeader.occursIn(Files.readAllBytes(so))) {
                 throw new RkmodException(ExitCode.ENVIRONMENT, "Stripping " + so.getFileName() + " removed its Rust metadata",
