@@ -37,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * host: a module made by 'rkmod new' and 'rkmod dkms init' is added, built and installed for the clang-built tiny
  * 6.1 kernel (its package linked as /lib/modules/RELEASE/build), loads in vmtest from where DKMS installed it, and
  * 'dkms remove' leaves nothing behind; a hidden rustc and headers without the Rust metadata fail 'dkms build' with
- * rkmod's explanation in make.log. The view is thrown away afterwards; the cached root does not change.
+ * rkmod's explanation in make.log; a kernel upgrade (a second release of the same kernel, RELEASE-rkmod2) gets the
+ * module through 'dkms autoinstall'. The view is thrown away afterwards; the cached root does not change.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DkmsIT {
@@ -214,6 +215,68 @@ class DkmsIT {
         JsonObject verdict = JsonParser.parseString(v.out()).getAsJsonObject();
         assertThat(verdict.get("verdict").getAsString()).isEqualTo("pass");
         assertThat(verdict.getAsJsonArray("moduleLines").toString()).contains(NAME + ": Rust out-of-tree module (init)");
+    }
+
+    /**
+     * A kernel upgrade: a second tiny 6.1 kernel built with the same rustc and released as RELEASE-rkmod2 (the 6.1
+     * profile with CONFIG_LOCALVERSION="-rkmod2"; built once, a cache hit afterwards) has its package laid in as
+     * /lib/modules/RELEASE-rkmod2/build, as its headers package would, and the hook its kernel package's postinst
+     * runs (/etc/kernel/postinst.d/dkms, which runs 'dkms autoinstall --kernelver RELEASE-rkmod2') builds the
+     * module for it, with the rustc the build step picks, and installs it beside the first kernel's; that very file
+     * loads on the second kernel. Then 'dkms remove -k' takes that release away again and the first stays.
+     */
+    @Test
+    @Order(4)
+    void aKernelUpgradeGetsTheModuleBuiltForTheNewReleaseByDkmsAutoinstall() throws Exception {
+        Path fragment = Path.of(System.getProperty("user.home"), ".cache", "rkmod-test", "dkms-upgrade", "rkmod2.config");
+        Files.createDirectories(fragment.getParent());
+        Files.writeString(fragment, "CONFIG_LOCALVERSION=\"-rkmod2\"\n");
+        long t0 = System.nanoTime();
+        Rkmod.Result k = Rkmod.jar(Map.of(), "kernel", "build", "--profile", "6.1", "--fragment", fragment.toString(), "--json", "-q");
+        assertThat(k.exit()).as(k.err()).isZero();
+        Path tree2 = Path.of(JsonParser.parseString(k.out()).getAsJsonObject().get("tree").getAsString());
+        System.out.println("the -rkmod2 kernel took " + Duration.ofNanos(System.nanoTime() - t0).toSeconds() + " s (a cache hit after its first build)");
+        String rel2 = Files.readString(tree2.resolve("include/config/kernel.release")).strip();
+        assertThat(rel2).isEqualTo(release + "-rkmod2");
+        assertThat(tree2.resolve(".config")).content().contains("CONFIG_RUSTC_VERSION_TEXT=\"rustc 1.63.0\"");
+        Path pkg2 = ItSetup.pack(tree2, work.resolve("linux-" + rel2 + "-rust"));
+        String mv2 = MV + "/" + rel2 + "/x86_64";
+        assertThat(ok("dkms status " + NAME)).contains(MV + ", " + release + ", x86_64: installed").doesNotContain(rel2);
+        try {
+            ok("mkdir -p /lib/modules/" + rel2 + " && ln -s " + pkg2 + " /lib/modules/" + rel2 + "/build");
+            String out = ok("/etc/kernel/postinst.d/dkms " + rel2);
+            System.out.println(out);
+            assertThat(out).contains("running auto installation service for kernel " + rel2, "Building module");
+
+            String ko = "/lib/modules/" + rel2 + "/updates/dkms/" + NAME + ".ko";
+            assertThat(view.root().resolve(ko.substring(1))).isRegularFile();
+            assertThat(ok("modinfo -F vermagic " + ko).strip()).startsWith(rel2 + " ");
+            assertThat(ok("dkms status " + NAME).lines().map(String::strip)).contains(
+                    MV + ", " + release + ", x86_64: installed", MV + ", " + rel2 + ", x86_64: installed");
+            // the first release's module is still its own
+            assertThat(ok("modinfo -F vermagic /lib/modules/" + release + "/updates/dkms/" + NAME + ".ko").strip())
+                    .startsWith(release + " ");
+
+            String log = Files.readString(view.root().resolve("var/lib/dkms/" + mv2 + "/log/make.log"));
+            System.out.println("make.log for " + rel2 + ":\n" + log);
+            assertThat(log).contains("rkmod-dkms-build: Linux " + rel2 + " was built with 'rustc 1.63.0'");
+            String step = log.lines().filter(l -> l.startsWith("rkmod-dkms-build: make -C ")).findFirst().orElseThrow();
+            assertThat(step).startsWith("rkmod-dkms-build: make -C /lib/modules/" + rel2 + "/build M=/var/lib/dkms/" + MV
+                    + "/build RUSTC=/usr/bin/rustc, with DKMS's: ");
+            assertThat(List.of(step.substring(step.indexOf("with DKMS's: ") + "with DKMS's: ".length()).split(" ")))
+                    .containsOnlyOnce("KERNELRELEASE=" + rel2);
+
+            Rkmod.Result v = Rkmod.jar(Map.of(), "vmtest", view.root().resolve(ko.substring(1)).toString(),
+                    "--kdir", tree2.toString(), "--json");
+            assertThat(v.exit()).as(v.out() + v.err()).isZero();
+            JsonObject verdict = JsonParser.parseString(v.out()).getAsJsonObject();
+            assertThat(verdict.get("verdict").getAsString()).isEqualTo("pass");
+            assertThat(verdict.getAsJsonArray("moduleLines").toString()).contains(NAME + ": Rust out-of-tree module (init)");
+        } finally {
+            System.out.println(sh("dkms remove " + MV + " -k " + rel2).text());
+            ok("rm -rf /lib/modules/" + rel2);
+        }
+        assertThat(ok("dkms status " + NAME)).contains(MV + ", " + release + ", x86_64: installed").doesNotContain(rel2);
     }
 
     @Test
