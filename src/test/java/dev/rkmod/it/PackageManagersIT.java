@@ -136,27 +136,6 @@ class PackageManagersIT {
         return ctx.runner().run(c.spec("/", List.of(), List.of(argv)).capture().quiet().noLog().timeout(TIMEOUT).allowFailure());
     }
 
-    /** What the view added or changed, apart from the package managers' own state and scratch space. */
-    private static List<String> leftovers(OverlayRoot view, Path upper, Set<String> ignoredPrefixes) throws IOException {
-        List<String> out = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(upper)) {
-            for (Path p : s.sorted().toList()) {
-                String rel = upper.relativize(p).toString();
-                if (rel.isEmpty() || ignoredPrefixes.stream().anyMatch(i -> rel.equals(i) || rel.startsWith(i + "/"))) {
-                    continue;
-                }
-                boolean dir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
-                // a directory copied up because something was created in it and removed again is no leftover,
-                // if the root below has it too
-                if (dir && Files.isDirectory(view.lower().resolve(rel), LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                out.add(rel + (dir ? "/" : ""));
-            }
-        }
-        return out;
-    }
-
     @Test
     void dpkgInstallsListsVerifiesAndRemovesTheDebAndLintianFindsNoError() throws Exception {
         Map<String, String> control = new LinkedHashMap<>();
@@ -222,7 +201,7 @@ class PackageManagersIT {
                 assertThat(view.root().resolve(LONG_FILE)).doesNotExist();
                 run(c, "dpkg", "--purge", PKG);
             }
-            assertThat(leftovers(view, upper, Set.of("var/lib/dpkg", "var/log", "var/cache", "tmp", "root")))
+            assertThat(view.changes(Set.of("var/lib/dpkg", "var/log", "var/cache", "tmp", "root")))
                     .as("nothing of the package is left behind").isEmpty();
         }
         assertThat(tmp.resolve("view")).as("the view is unmounted and discarded").doesNotExist();

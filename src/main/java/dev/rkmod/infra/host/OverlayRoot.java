@@ -92,6 +92,30 @@ public final class OverlayRoot implements AutoCloseable {
         return lower;
     }
 
+    /**
+     * What the view added or changed compared with the root below, as paths relative to it (directories end in
+     * '/'), sorted, leaving out the paths under {@code ignoredPrefixes}. A directory that was only copied up (something
+     * was created in it and removed again) is no change when the root below has it too.
+     */
+    public List<String> changes(java.util.Set<String> ignoredPrefixes) throws IOException {
+        Path upper = scratch.resolve("upper");
+        List<String> out = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> s = Files.walk(upper)) {
+            for (Path p : s.sorted().toList()) {
+                String rel = upper.relativize(p).toString();
+                if (rel.isEmpty() || ignoredPrefixes.stream().anyMatch(i -> rel.equals(i) || rel.startsWith(i + "/"))) {
+                    continue;
+                }
+                boolean dir = Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                if (dir && Files.isDirectory(lower.resolve(rel), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                out.add(rel + (dir ? "/" : ""));
+            }
+        }
+        return out;
+    }
+
     /** A chroot session in the view, with /proc and {@code binds} mounted as {@link Chroot} does. */
     public Chroot enter(List<Path> binds) {
         return Chroot.enter(merged, runner, host, binds);
