@@ -374,7 +374,9 @@ public final class MatrixWorkflow {
             }
         }
         if (out.isEmpty()) {
-            out.add(new MatrixRow.Explanation(MatrixRow.Phase.BUILD, null, f.what(), f.why(), f.fix(),
+            // nothing the catalogue knows: the build's own first error, and its log
+            out.add(new MatrixRow.Explanation(MatrixRow.Phase.BUILD, null, f.what(), f.why(),
+                    f.errorLines().isEmpty() ? f.fix() : "Read the compiler's errors in the row's build log",
                     f.errorLines().isEmpty() ? null : f.errorLines().get(0).strip()));
         }
         return out;
