@@ -3,15 +3,18 @@ package dev.rkmod.workflow.matrix;
 import dev.rkmod.format.FormatException;
 import dev.rkmod.format.HeadersManifest;
 import dev.rkmod.format.KernelManifest;
+import dev.rkmod.format.PackageManifest;
 import dev.rkmod.format.TarArchive;
 import dev.rkmod.infra.cache.CacheEntry;
 import dev.rkmod.infra.cache.CacheKey;
 import dev.rkmod.infra.event.Stage;
 import dev.rkmod.infra.fs.FileOps;
+import dev.rkmod.model.Distro;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.Profile;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
+import dev.rkmod.workflow.distro.DistroKernels;
 import dev.rkmod.workflow.headers.HeadersWorkflow;
 import dev.rkmod.workflow.kernel.BaseConfig;
 import dev.rkmod.workflow.kernel.KernelRequest;
@@ -35,7 +38,7 @@ import java.util.Optional;
  * Turns a {@link KernelSpec} into the kernel a row builds against and boots, reusing what the other commands made:
  * a profile's tiny-rust kernel from {@code kernel build} (a cache hit once built) and a verified package of it, cached
  * once per kernel (kind {@value #PACKAGE_KIND}); a distro kernel's completed headers from {@code headers complete} (a
- * cache hit, hard-linked into the row); trees and packages as they are. Nothing is derived that a manifest records.
+ * cache hit, hard-linked into the row, reused while the root's kernel is the same); trees and packages as they are. Nothing is derived that a manifest records.
  */
 final class KernelResolver {
     /** Cache kind of the verified packages of the profiles' kernels. */
@@ -67,11 +70,7 @@ final class KernelResolver {
             return profileKernel(p.profile());
         }
         if (spec instanceof KernelSpec.DistroKernel d) {
-            HeadersWorkflow.Result r = new HeadersWorkflow(ctx).complete(new HeadersWorkflow.Request(Optional.empty(),
-                    Optional.of(d.selector()), Optional.empty(), rowDir.resolve("kdir"), PackageRequest.Format.DIR,
-                    Optional.empty(), jobs, Duration.ofHours(1), true, 0));
-            return new Resolved(facts(r.out(), d.selector().distro().name() + "'s own kernel"
-                    + (r.cacheHit() ? ", completed headers cached" : ", headers completed")), Optional.empty());
+            return distroKernel(d.selector(), rowDir.resolve("kdir"));
         }
         if (spec instanceof KernelSpec.Tree t) {
             return new Resolved(facts(t.dir(), "kernel tree"), Optional.empty());
@@ -115,6 +114,28 @@ final class KernelResolver {
         return new Resolved(facts(e.dir().resolve(name), "tiny-rust kernel of profile " + p.id()
                 + (k.cacheHit() ? ", cached" : ", built") + (made[0] ? ", package made" : ", package cached")),
                 Optional.of(image));
+    }
+
+    /**
+     * A distro kernel's completed headers in the row: reused as the last run published them while they are of the
+     * kernel the root has now (release and Debian version of its headers package: a cheap read of the root's dpkg
+     * status, as demo reuses its package), else completed again (a cache hit of 'headers complete' unless the kernel is
+     * new) and published into the row.
+     */
+    private Resolved distroKernel(Distro.Selector sel, Path out) {
+        String name = sel.distro().name() + "'s own kernel";
+        DistroKernels dk = new DistroKernels(ctx);
+        DistroKernels.Kernel k = dk.kernel(sel.distro(), dk.root(sel.distro()), sel.release());
+        Optional<HeadersManifest> have = Files.isRegularFile(out.resolve(PackageManifest.FILE)) ? HeadersManifest.read(out)
+                : Optional.empty();
+        if (have.isPresent() && k.release().equals(have.get().release()) && k.headersVersion().equals(have.get().headersVersion())) {
+            return new Resolved(facts(out, name + ", completed headers reused"), Optional.empty());
+        }
+        HeadersWorkflow.Result r = new HeadersWorkflow(ctx).complete(new HeadersWorkflow.Request(Optional.empty(),
+                Optional.of(new Distro.Selector(sel.distro(), Optional.of(k.release()))), Optional.empty(), out,
+                PackageRequest.Format.DIR, Optional.empty(), jobs, Duration.ofHours(1), true, 0));
+        return new Resolved(facts(r.out(), name + (r.cacheHit() ? ", completed headers cached" : ", headers completed")),
+                Optional.empty());
     }
 
     /**
