@@ -121,6 +121,9 @@ public final class MatrixWorkflow {
             ctx.events().info("matrix of " + module + " over " + req.kernels().size() + " kernel(s), " + req.jobs()
                     + " at a time; rows in " + home);
             List<Path> rowDirs = rowDirs(home, req.kernels());
+            // the rustc candidates once, before the rows: what doctor's check finds in the Debian roots is remembered,
+            // so no row's check enters a root another row is building in
+            new RustcFinder(ctx).candidates(Optional.empty());
             AtomicBoolean failed = new AtomicBoolean();
             ExecutorService pool = Executors.newFixedThreadPool(req.jobs(), daemonThreads());
             try {
