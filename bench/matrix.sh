@@ -7,7 +7,7 @@
 #             command lines (in the Debian roots under chroot for 6.12 and sid, mounted by hand), and QEMU on a
 #             hand-made cpio, the kernels as many at a time as the matrix runs them (goal: <= 10 %)
 # The module is one source for the three module APIs (as in MatrixIT): the three files 'rkmod new' writes, the kernel's
-# crates choosing. Needs root (chroot, mount). Prints the figures and the re-run's cost.
+# crates choosing. Needs root (chroot, mount). RUNS=N runs (default 5), J=N kernels at a time (default: rkmod's -j).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./rkmod --version >/dev/null
@@ -44,7 +44,8 @@ printf '%s\n' '// SPDX-License-Identifier: GPL-2.0' '#[cfg(api_6_1)]' 'include!(
   'include!("api/6.13.rs");' '#[cfg(api_7_2)]' 'include!("api/7.2.rs");' > "$mod/portable_mod.rs"
 
 kernels=(6.1 6.12 debian-sid)
-matrix() { ./rkmod matrix "$mod" --kernel 6.1 --kernel 6.12 --kernel debian-sid "$@"; }
+jopt=(); [ -n "${J:-}" ] && jopt=(-j "$J")   # J=N: the matrix (and the raw side) N kernels at a time; default: rkmod's
+matrix() { ./rkmod matrix "$mod" --kernel 6.1 --kernel 6.12 --kernel debian-sid "${jopt[@]}" "$@"; }
 
 # --- warm: the matrix once (makes the profiles' packages if missing), the kernels as the sequential runs use them ---
 s=$(ms); matrix --json -q > "$work/warm.json" || { echo "the matrix does not pass here" >&2; exit 1; }; first=$(( $(ms) - s ))
@@ -131,6 +132,7 @@ raw() {
 }
 
 seq_ms=(); mat_ms=(); raw_ms=()
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for _ in $(seq "$runs"); do
   s=$(ms); sequential; seq_ms+=($(( $(ms) - s )))
   s=$(ms); matrix -q >/dev/null; mat_ms+=($(( $(ms) - s )))
@@ -139,7 +141,8 @@ done
 seq_med=$(printf '%s\n' "${seq_ms[@]}" | median)
 mat_med=$(printf '%s\n' "${mat_ms[@]}" | median)
 raw_med=$(printf '%s\n' "${raw_ms[@]}" | median)
-echo "kernels:    ${kernels[*]}   ($(nproc) cores, the matrix runs $jobs at a time; $runs runs, medians)"
+echo "kernels:    ${kernels[*]}   ($(nproc) cores, the matrix runs $jobs at a time; $runs runs, medians;" \
+  "load average before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "sequential: ${seq_med} ms   (rkmod build + rkmod vmtest per kernel; runs: ${seq_ms[*]})"
 echo "matrix:     ${mat_med} ms   (runs: ${mat_ms[*]}; the first, warming run: ${first} ms)"
 echo "raw:        ${raw_med} ms   (the same make and QEMU command lines by hand, $jobs at a time; runs: ${raw_ms[*]})"
