@@ -15,7 +15,7 @@ import java.util.Map;
  * it ends. Events outside a kernel's scope are printed as the other commands print them.
  */
 final class MatrixRenderer implements EventSink {
-    private static final int WIDTH = 110;
+    private static final int WIDTH = 100;
     private static final long REDRAW_NANOS = 100_000_000L;
 
     private final PrintWriter err;
