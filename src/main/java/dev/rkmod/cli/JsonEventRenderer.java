@@ -22,8 +22,16 @@ final class JsonEventRenderer implements EventSink {
     /** A message, its level as the upper-case name. */
     record Note(String level, String text) { }
 
+    /** An event of one task among several: its scope, then the event as it would be written alone. */
+    record InScope(String scope, @Json.Inline Tagged tagged) { }
+
     @Override
     public synchronized void emit(Event event) {
+        err.println(Json.fromRecord(event instanceof Event.Scoped s ? new InScope(s.scope(), tagged(s.event())) : tagged(event)));
+        err.flush();
+    }
+
+    private static Tagged tagged(Event event) {
         Record values;
         if (event instanceof Event.StageFinished f) {
             values = new Finished(f.stage(), f.elapsed().toMillis(), f.ok());
@@ -32,7 +40,6 @@ final class JsonEventRenderer implements EventSink {
         } else {
             values = (Record) event;
         }
-        err.println(Json.fromRecord(new Tagged(event.getClass().getSimpleName(), values)));
-        err.flush();
+        return new Tagged(event.getClass().getSimpleName(), values);
     }
 }

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             BuildCommand.class,
             VmtestCommand.class,
             DemoCommand.class,
+            MatrixCommand.class,
             InfoCommand.class,
             SignCommand.class,
             VerifyCommand.class,

@@ -68,7 +68,7 @@ class CliTest {
             }
         }
         assertThat(summaries).containsKeys("deps", "kernel", "package", "headers", "doctor", "new", "build", "vmtest",
-                "demo", "info", "sign", "verify", "cache", "install", "uninstall", "dkms");
+                "demo", "info", "sign", "verify", "cache", "install", "uninstall", "dkms", "matrix");
         summaries.forEach((cmd, text) -> assertThat(text).as("summary of " + cmd).endsWith(".")
                 .satisfies(t -> assertThat(t.indexOf(". ")).as("one sentence: " + t).isEqualTo(-1)));
     }

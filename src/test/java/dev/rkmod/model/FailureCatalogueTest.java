@@ -83,6 +83,15 @@ class FailureCatalogueTest {
     }
 
     @Test
+    void the7xModuleMacroOfAnotherGenerationIsRecognised() {
+        // captured: a 6.1-syntax module (b"..." strings) against Debian's 7.2.13, whose module! is parsed with syn
+        List<FailureCatalogue.Match> m = FailureCatalogue.get().explain(List.of("  RUSTC [M] demo_mod.o",
+                "error: expected string literal", " --> demo_mod.rs:9:11", "9 |     name: b\"demo_mod\","));
+        assertThat(m).extracting(x -> x.entry().id()).containsExactly("api.module-macro-syntax");
+        assertThat(FailureCatalogue.get().explain(List.of("note: expected string literal here"))).isEmpty();
+    }
+
+    @Test
     void severalFailuresAreEachExplainedOnce() {
         List<FailureCatalogue.Match> m = FailureCatalogue.get().explain(List.of(
                 SAMPLES.get("api.allocation"), SAMPLES.get("api.module-macro-syntax"), SAMPLES.get("api.allocation")));

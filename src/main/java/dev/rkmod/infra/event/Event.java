@@ -25,6 +25,12 @@ public sealed interface Event {
     /** A human-readable note. */
     record Message(Level level, String text) implements Event { }
 
+    /**
+     * An event of one of several tasks running side by side (a kernel of `rkmod matrix`): {@code scope} names the
+     * task, {@code event} is what it reported.
+     */
+    record Scoped(String scope, Event event) implements Event { }
+
     static Event info(String text) {
         return new Message(Level.INFO, text);
     }

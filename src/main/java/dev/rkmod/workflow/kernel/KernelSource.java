@@ -51,7 +51,7 @@ public record KernelSource(Path dir, String version, String identity, Path origi
         if (!name.matches(".*\\.(tar|tar\\.xz|txz|tar\\.gz|tgz|tar\\.bz2|tar\\.zst)$")) {
             throw notASource(src, "it is neither a directory nor a tar archive (.tar.xz, .tar.gz, .tar.zst)");
         }
-        String sha = sha256(src);
+        String sha = rememberedSha256(ctx, src);
         CacheKey key = CacheKey.of(Map.of("tarball-sha256", sha));
         CacheEntry entry = ctx.cache().getOrBuild("source", key, "kernel source " + name, ctx.events(), dir -> {
             try (Stage stage = Stage.start(ctx.events(), "extract", name)) {
@@ -112,6 +112,47 @@ public record KernelSource(Path dir, String version, String identity, Path origi
                 "Pass a kernel source directory or a linux-source-*.tar.xz (Debian: /usr/src/linux-source-6.1.tar.xz"
                         + " from the linux-source-6.1 package)");
     }
+
+    /**
+     * The tarball's SHA-256, remembered by file identity (real path, size, modification time, inode) in the cache's
+     * {@value #SHA_MEMO}: a warm 'kernel build' (a cache hit) reads no 140 MB archive again. A changed file has another
+     * identity and is hashed again.
+     */
+    static String rememberedSha256(Context ctx, Path file) {
+        Path memo = ctx.cache().root().resolve(SHA_MEMO);
+        String id;
+        try {
+            Path real = file.toRealPath();
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(real,
+                    java.nio.file.attribute.BasicFileAttributes.class);
+            id = real + "|" + a.size() + "|" + a.lastModifiedTime().toMillis() + "|" + a.fileKey();
+        } catch (IOException e) {
+            return sha256(file);
+        }
+        java.util.Properties known = new java.util.Properties();
+        try (var in = Files.newInputStream(memo)) {
+            known.load(in);
+        } catch (IOException e) {
+            // no memo yet
+        }
+        String sha = known.getProperty(id);
+        if (sha != null && sha.matches("[0-9a-f]{64}")) {
+            return sha;
+        }
+        sha = sha256(file);
+        known.setProperty(id, sha);
+        try {
+            java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+            known.store(bos, "SHA-256 of kernel source tarballs by file identity (path|size|mtime|inode)");
+            dev.rkmod.infra.fs.FileOps.writeAtomically(memo, bos.toByteArray());
+        } catch (IOException | RuntimeException e) {
+            // a memo is an optimisation only
+        }
+        return sha;
+    }
+
+    /** The memo of tarball hashes, in the cache's root. */
+    static final String SHA_MEMO = "source-sha256.properties";
 
     static String sha256(Path file) {
         try {

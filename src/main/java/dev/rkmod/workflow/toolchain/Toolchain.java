@@ -26,6 +26,8 @@ import java.util.Optional;
 public final class Toolchain {
     private static final Duration PROBE = Duration.ofSeconds(60);
     private static final String SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** The memo of toolchain version strings, in the cache's root. */
+    static final String IDENTITY_MEMO = "toolchain-versions.properties";
 
     private final Path root;
     private final String rustc;
@@ -190,8 +192,83 @@ public final class Toolchain {
             return r.output().stream().filter(l -> match == null || l.contains(match)).findFirst().map(String::strip);
         }
 
-        /** rustc, bindgen, clang, ld.lld and LLVM version strings. */
+        /**
+         * rustc, bindgen, clang, ld.lld and LLVM version strings. They are remembered (in the cache's
+         * {@value #IDENTITY_MEMO}) under what the programs are: in a root, its dpkg status and the mtimes of its PATH
+         * directories; on the host, each program's file (real path, size, mtime, inode) as the shell's PATH finds it. A
+         * warm 'kernel build' runs no compiler then; an upgrade or another program is a new key.
+         */
         public Identity identity() {
+            Optional<String> key = identityKey();
+            java.util.Properties memo = new java.util.Properties();
+            Path memoFile = ctx.cache().root().resolve(IDENTITY_MEMO);
+            if (key.isPresent()) {
+                try (var in = Files.newInputStream(memoFile)) {
+                    memo.load(in);
+                } catch (java.io.IOException e) {
+                    // no memo yet
+                }
+                String[] known = memo.getProperty(key.get(), "").split("\t", -1);
+                if (known.length == 5) {
+                    return new Identity(describe(), known[0], known[1], known[2], known[3], known[4]);
+                }
+            }
+            Identity id = probe();
+            if (key.isPresent()) {
+                memo.setProperty(key.get(), String.join("\t", id.rustc(), id.bindgen(), id.clang(), id.lld(), id.llvm()));
+                try {
+                    java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+                    memo.store(bos, "toolchain version strings by what the programs are");
+                    dev.rkmod.infra.fs.FileOps.writeAtomically(memoFile, bos.toByteArray());
+                } catch (java.io.IOException | RuntimeException e) {
+                    // a memo is an optimisation only
+                }
+            }
+            return id;
+        }
+
+        private Optional<String> identityKey() {
+            StringBuilder k = new StringBuilder(describe());
+            try {
+                if (root != null) {
+                    k.append('|').append(fileId(root.resolve("var/lib/dpkg/status")));
+                    for (String d : Chroot.PATH.split(":")) {
+                        Path p = root.resolve(d.substring(1));
+                        if (Files.isDirectory(p)) {
+                            k.append('|').append(d).append('@').append(Files.getLastModifiedTime(p).toMillis());
+                        }
+                    }
+                } else {
+                    for (String program : List.of(rustc, bindgen, "clang", "ld.lld", "llvm-ar")) {
+                        Optional<Path> found = hostProgram(program);
+                        k.append('|').append(found.isPresent() ? fileId(found.get()) : program + "@none");
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                return Optional.empty();
+            }
+            return Optional.of(k.toString());
+        }
+
+        /** Where the host shell's PATH (rustc's directory first) finds {@code program}. */
+        private Optional<Path> hostProgram(String program) {
+            if (program.contains("/")) {
+                return Files.isExecutable(Path.of(program)) ? Optional.of(Path.of(program)) : Optional.empty();
+            }
+            List<String> dirs = new ArrayList<>(List.of(Path.of(rustc).getParent().toString()));
+            dirs.addAll(List.of(SYSTEM_PATH.split(":")));
+            return dirs.stream().map(d -> Path.of(d, program)).filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
+                    .findFirst();
+        }
+
+        private static String fileId(Path p) throws java.io.IOException {
+            Path real = p.toRealPath();
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(real,
+                    java.nio.file.attribute.BasicFileAttributes.class);
+            return real + "@" + a.size() + "@" + a.lastModifiedTime().toMillis() + "@" + a.fileKey();
+        }
+
+        private Identity probe() {
             Map<String, String> v = new LinkedHashMap<>();
             v.put("rustc", version(rustc, null).orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
                     "Cannot run " + rustc + " --version in " + describe(), null,
