@@ -62,6 +62,8 @@ public final class MatrixWorkflow {
 
     private final Context ctx;
     private final Map<String, ReentrantLock> rootLocks = new ConcurrentHashMap<>();
+    /** The rustc candidates of this machine, looked up once: which toolchain (and root) builds for each kernel. */
+    private volatile List<RustcFinder.Candidate> candidates = List.of();
 
     public MatrixWorkflow(Context ctx) {
         this.ctx = ctx;
@@ -123,7 +125,7 @@ public final class MatrixWorkflow {
             List<Path> rowDirs = rowDirs(home, req.kernels());
             // the rustc candidates once, before the rows: what doctor's check finds in the Debian roots is remembered,
             // so no row's check enters a root another row is building in
-            new RustcFinder(ctx).candidates(Optional.empty());
+            candidates = new RustcFinder(ctx).candidates(Optional.empty());
             AtomicBoolean failed = new AtomicBoolean();
             ExecutorService pool = Executors.newFixedThreadPool(req.jobs(), daemonThreads());
             try {
@@ -275,7 +277,7 @@ public final class MatrixWorkflow {
                 ModuleCopy.copy(src, copy);
                 sink.openLog(log);
                 sink.line("# rkmod matrix: " + src + " against " + spec.label() + " (" + kernel.facts().origin() + ")");
-                Optional<Path> root = new RustcFinder(rc).find(kernel.facts().rustc(), Optional.empty())
+                Optional<Path> root = candidates.stream().filter(c -> c.matches(kernel.facts().rustc())).findFirst()
                         .flatMap(c -> c.toolchain().rootDir());
                 built = locked(root, () -> new BuildWorkflow(rc).build(copy, kernel.facts().kdir(), Optional.empty(),
                         makeJobs, BUILD_TIMEOUT, true));
