@@ -34,7 +34,7 @@ public final class AptSources {
         List<Source> out = new ArrayList<>();
         Path main = etcApt.resolve("sources.list");
         if (Files.isRegularFile(main)) {
-            out.addAll(parseOneLine(Files.readString(main, StandardCharsets.UTF_8)));
+            out.addAll(parseOneLine(new String(Files.readAllBytes(main), StandardCharsets.UTF_8)));
         }
         Path d = etcApt.resolve("sources.list.d");
         if (Files.isDirectory(d)) {
@@ -46,9 +46,9 @@ public final class AptSources {
             for (Path f : files) {
                 String name = f.getFileName().toString();
                 if (name.endsWith(".list")) {
-                    out.addAll(parseOneLine(Files.readString(f, StandardCharsets.UTF_8)));
+                    out.addAll(parseOneLine(new String(Files.readAllBytes(f), StandardCharsets.UTF_8)));
                 } else if (name.endsWith(".sources")) {
-                    out.addAll(parseDeb822(Files.readString(f, StandardCharsets.UTF_8)));
+                    out.addAll(parseDeb822(new String(Files.readAllBytes(f), StandardCharsets.UTF_8)));
                 }
             }
         }

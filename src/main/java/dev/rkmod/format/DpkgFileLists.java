@@ -31,7 +31,7 @@ public final class DpkgFileLists {
             for (Path list : ds) {
                 String name = list.getFileName().toString();
                 String pkg = name.substring(0, name.length() - ".list".length());
-                for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) {
+                for (String line : (Iterable<String>) new String(Files.readAllBytes(list), StandardCharsets.UTF_8).lines()::iterator) {
                     if (!line.isEmpty()) {
                         owners.computeIfAbsent(line, k -> new ArrayList<>(1)).add(pkg);
                     }

@@ -29,7 +29,7 @@ public final class DpkgStatus {
 
     public static DpkgStatus read(Path file) throws IOException {
         try {
-            return parse(Files.readString(file, StandardCharsets.UTF_8));
+            return parse(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             return empty();
         }

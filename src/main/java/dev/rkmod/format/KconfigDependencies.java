@@ -65,7 +65,7 @@ public final class KconfigDependencies {
 
     /** Reads the dependencies of {@code config SYMBOL} in a Kconfig file. */
     public static Optional<KconfigDependencies> read(Path kconfig, String symbol) throws IOException {
-        return parse(Files.readString(kconfig, StandardCharsets.UTF_8), symbol);
+        return parse(new String(Files.readAllBytes(kconfig), StandardCharsets.UTF_8), symbol);
     }
 
     public static Optional<KconfigDependencies> parse(String text, String symbol) {

@@ -54,6 +54,8 @@ public final class KernelConfig {
             throw e;
         } catch (org.tukaani.xz.XZIOException e) {
             throw new IOException("corrupt xz data in " + file + ": " + e.getMessage(), e);
+        } catch (java.io.EOFException e) {
+            throw new IOException("corrupt xz data in " + file + ": it ends before the end of its xz stream", e);
         }
     }
 

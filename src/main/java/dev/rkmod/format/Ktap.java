@@ -16,7 +16,7 @@ public final class Ktap {
     /** Outcome of a test. */
     public enum Status { PASS, FAIL, SKIP }
 
-    private static final Pattern RESULT = Pattern.compile("^( *)(not ok|ok) (\\d+)(?: -)? ?([^#]*?)\\s*(?:#\\s*(.*))?$");
+    private static final Pattern RESULT = Pattern.compile("^( *)(not ok|ok) (\\d{1,9})(?!\\d)(?: -)? ?([^#]*?)\\s*(?:#\\s*(.*))?$");
 
     private Ktap() {
     }

@@ -25,7 +25,7 @@ public final class ModuleSymvers {
     }
 
     public static ModuleSymvers read(Path file) throws IOException {
-        return parse(Files.readString(file, StandardCharsets.UTF_8));
+        return parse(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
     }
 
     public static ModuleSymvers parse(String text) {

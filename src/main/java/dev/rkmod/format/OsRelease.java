@@ -19,7 +19,7 @@ public final class OsRelease {
 
     public static OsRelease read(Path file) throws IOException {
         try {
-            return parse(Files.readString(file, StandardCharsets.UTF_8));
+            return parse(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             return new OsRelease(Map.of());
         }

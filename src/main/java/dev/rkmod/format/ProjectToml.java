@@ -34,7 +34,7 @@ public record ProjectToml(String name, String generation, String kdir, List<Stri
 
     public static Optional<ProjectToml> read(Path dir) throws IOException {
         try {
-            return Optional.of(parse(Files.readString(dir.resolve(FILE), StandardCharsets.UTF_8)));
+            return Optional.of(parse(new String(Files.readAllBytes(dir.resolve(FILE)), StandardCharsets.UTF_8)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
