@@ -36,18 +36,42 @@ public final class CompressedModule {
         return Kind.NONE;
     }
 
+    /**
+     * The xz decoder's memory bound in KiB: 96 MiB, room for the 64 MiB dictionary of {@code xz -9}; the kernel's
+     * own modules use 1 MiB. A file that declares a larger dictionary is refused before anything is allocated.
+     */
+    public static final int XZ_MEMORY_LIMIT_KIB = 96 << 10;
+    /** A module decompresses to at most this many bytes plus {@link #MAX_RATIO} times its compressed size. */
+    public static final long MAX_PLAIN_BASE = 32L << 20;
+    public static final int MAX_RATIO = 32;
+
+    /**
+     * The module, decompressed. The output is bounded: at most 32 MiB plus 32 times the compressed size (real modules
+     * compress 3 to 5 times), so that a decompression bomb (a few KiB that expand to GiBs) is refused rather than
+     * exhausting memory.
+     *
+     * @throws FormatException CORRUPT if the data cannot be decompressed or expands beyond the bound
+     */
     public static byte[] decompress(byte[] d) {
         Kind k = detect(d);
         if (k == Kind.NONE) {
             return d;
         }
+        long max = MAX_PLAIN_BASE + (long) MAX_RATIO * d.length;
         try (InputStream in = switch (k) {
-            case XZ -> new XZInputStream(new ByteArrayInputStream(d));
+            case XZ -> new XZInputStream(new ByteArrayInputStream(d), XZ_MEMORY_LIMIT_KIB);
             case ZSTD -> new ZstdInputStream(new ByteArrayInputStream(d));
             case GZIP -> new GZIPInputStream(new ByteArrayInputStream(d));
             default -> throw new IllegalStateException();
         }) {
-            return in.readAllBytes();
+            byte[] out = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+            if (out.length > max) {
+                throw new FormatException(FormatException.Reason.CORRUPT, "The compressed module expands too much",
+                        k + ": its " + d.length + " bytes decompress to more than " + max + " bytes (32 MiB plus "
+                                + MAX_RATIO + " times its size), which is a decompression bomb rather than a module",
+                        "Compress the module again from the .ko the kernel build made");
+            }
+            return out;
         } catch (IOException e) {
             throw new FormatException(FormatException.Reason.CORRUPT, "The compressed module cannot be decompressed",
                     k + ": " + e.getMessage(), "Compress the module again");

@@ -24,6 +24,9 @@ public final class KernelConfig {
     private static final Pattern UNSET = Pattern.compile("^# CONFIG_([A-Za-z0-9_]+) is not set$");
     private static final Pattern HEADER = Pattern.compile("^# Linux/(\\S+) (\\S+) Kernel Configuration");
 
+    /** A .config is some 300 KiB; a compressed one expanding beyond this is refused. */
+    private static final int MAX_XZ_TEXT = 64 << 20;
+
     private final Map<String, String> values;
     private final String headerArch;
     private final String headerVersion;
@@ -43,8 +46,13 @@ public final class KernelConfig {
         try {
             byte[] data;
             if (file.getFileName().toString().endsWith(".xz")) {
-                try (InputStream in = new org.tukaani.xz.XZInputStream(Files.newInputStream(file))) {
-                    data = in.readAllBytes();
+                try (InputStream in = new org.tukaani.xz.XZInputStream(Files.newInputStream(file),
+                        CompressedModule.XZ_MEMORY_LIMIT_KIB)) {
+                    data = in.readNBytes(MAX_XZ_TEXT + 1);
+                }
+                if (data.length > MAX_XZ_TEXT) {
+                    throw new IOException("corrupt xz data in " + file + ": it expands to more than " + (MAX_XZ_TEXT >> 20)
+                            + " MiB, far more than any kernel configuration");
                 }
             } else {
                 data = Files.readAllBytes(file);

@@ -131,7 +131,7 @@ public final class TarArchive {
              InputStream in = switch (c) {
                  case NONE -> raw;
                  case ZSTD -> new ZstdInputStream(raw);
-                 case XZ -> new XZInputStream(raw);
+                 case XZ -> new XZInputStream(raw, CompressedModule.XZ_MEMORY_LIMIT_KIB);
              };
              TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             TarArchiveEntry e;

@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * Runs fuzz targets: a fixed number of mutated inputs each, from a seed, on a pool of threads (one target at a time
  * per thread, so a target's inputs depend on its seed only). Every input runs under a watchdog: more than
  * {@code hangMillis} of CPU time (or ten times that of wall time) is a hang, and the thread is stopped; an input that
- * makes the parser allocate more than 64 MiB plus 64 times its own size is an allocation finding (a length field
- * trusted); any exception the target does not allow is a crash. A crash is minimised (chunks removed while the same
+ * makes the parser allocate more than 64 MiB (192 MiB for decompressing parsers) plus 64 times its own size is an
+ * allocation finding (a length field trusted, a decompression bomb); any exception the target does not allow is a crash. A crash is minimised (chunks removed while the same
  * exception is thrown at the same place) and saved with its stack trace under the findings directory.
  */
 public final class FuzzEngine {
@@ -49,7 +49,6 @@ public final class FuzzEngine {
         }
     }
 
-    private static final long ALLOC_BASE = 64L << 20;
     private static final int ALLOC_FACTOR = 64;
 
     private final Path findingsDir;
@@ -176,7 +175,7 @@ public final class FuzzEngine {
         if (error != null && !t.isAllowed(error)) {
             return new Outcome(Kind.CRASH, error, allocated);
         }
-        if (allocated > ALLOC_BASE + (long) ALLOC_FACTOR * in.length) {
+        if (allocated > t.allocBase() + (long) ALLOC_FACTOR * in.length) {
             return new Outcome(Kind.ALLOC, error, allocated);
         }
         return new Outcome(null, error, allocated);

@@ -51,7 +51,7 @@ class FuzzRegressionTest {
                     FuzzTarget t = FuzzTargets.byName(target);
                     Path scratch = Files.createTempDirectory(tmp, target);
                     FuzzEngine.Outcome o = engine.exec(t, Files.readAllBytes(f), scratch);
-                    assertThat(o.finding()).as("%s: %s", f, o.error()).isFalse();
+                    assertThat(o.finding()).as("%s: %s after allocating %d bytes: %s", f, o.kind(), o.allocated(), o.error()).isFalse();
                 }));
             }
         }

@@ -10,7 +10,18 @@ import java.util.List;
  * IOException from a readable file), a hang or an allocation far beyond the input's size is a finding.
  */
 public record FuzzTarget(String name, boolean text, List<String> dictionary, List<Class<? extends Throwable>> allowed,
-                         Body body) {
+                         long allocBase, Body body) {
+    /** What any parser may allocate for one input besides 64 times its size. */
+    public static final long ALLOC_BASE = 64L << 20;
+    /**
+     * The same for a decompressing parser: the 64 MiB dictionary of {@code xz -9} and a bounded output (32 MiB plus
+     * 32 times the input), which the reader copies once.
+     */
+    public static final long DECOMPRESSING = 192L << 20;
+
+    public FuzzTarget(String name, boolean text, List<String> dictionary, List<Class<? extends Throwable>> allowed, Body body) {
+        this(name, text, dictionary, allowed, ALLOC_BASE, body);
+    }
 
     /** Runs the parser on one input; {@code scratch} is a directory private to the calling thread. */
     @FunctionalInterface

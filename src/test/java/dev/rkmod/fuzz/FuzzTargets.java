@@ -85,13 +85,16 @@ public final class FuzzTargets {
             }
         }));
         // the whole chain 'rkmod info' runs on a module file: decompression, trailer, CMS blob, ELF, .modinfo
-        t.add(new FuzzTarget("info", false, ELF_DICT, List.of(RkmodException.class), (in, s) -> {
+        t.add(new FuzzTarget("info", false, ELF_DICT, List.of(RkmodException.class), FuzzTarget.DECOMPRESSING, (in, s) -> {
             Path ko = Files.write(s.resolve("m.ko"), in);
             InfoWorkflow.Outcome o = new InfoWorkflow().infoEach(List.of(ko), Optional.empty()).get(0);
+            if (o.error().isPresent()) {
+                throw o.error().get();
+            }
             o.report().ifPresent(r -> r.field("signer"));
         }));
         t.add(new FuzzTarget("compressed-module", false, List.of("\u00fd7zXZ\0", "\u0028\u00b5\u002f\u00fd", "\u001f\u008b"), FORMAT,
-                (in, s) -> CompressedModule.decompress(in)));
+                FuzzTarget.DECOMPRESSING, (in, s) -> CompressedModule.decompress(in)));
         t.add(new FuzzTarget("rmeta", false, List.of("rust\0\0\0", "rustc ", "\u00c1"), FORMAT,
                 (in, s) -> RmetaHeader.parse(in, "fuzz.rmeta")));
         t.add(new FuzzTarget("target-spec", true, List.of("{", "}", "\"llvm-target\"", ":"), FORMAT, (in, s) -> {
@@ -108,16 +111,19 @@ public final class FuzzTargets {
                     c.format();
                     c.diff(CONFIG);
                 }));
-        t.add(new FuzzTarget("kernel-config-xz", false, List.of("\u00fd7zXZ\0", "YZ"), FORMAT, (in, s) -> {
-            Path f = Files.write(s.resolve(".config.xz"), in);
-            try {
-                KernelConfig.read(f);
-            } catch (IOException e) {
-                if (e.getMessage() == null || !e.getMessage().startsWith("corrupt xz data")) {
-                    throw e;
-                }
-            }
-        }));
+        // KernelConfig.read reports bad xz data as an IOException "corrupt xz data in FILE: why"; nothing else is typed
+        t.add(new FuzzTarget("kernel-config-xz", false, List.of("\u00fd7zXZ\0", "YZ"), List.of(FormatException.class, CorruptXz.class),
+                FuzzTarget.DECOMPRESSING, (in, s) -> {
+                    Path f = Files.write(s.resolve(".config.xz"), in);
+                    try {
+                        KernelConfig.read(f);
+                    } catch (IOException e) {
+                        if (e.getMessage() != null && e.getMessage().startsWith("corrupt xz data in ")) {
+                            throw new CorruptXz(e);
+                        }
+                        throw e;
+                    }
+                }));
         t.add(new FuzzTarget("kconfig-depends", true, List.of("config RUST", "depends on ", "help", "!", "&&", "||", "(", ")",
                 "=", "!=", "<=", "HAVE_RUST", "MODVERSIONS", "NR", "0x10"), FORMAT, (in, s) -> {
                     Path f = Files.write(s.resolve("Kconfig"), in);
@@ -196,7 +202,7 @@ public final class FuzzTargets {
                     KernelMakefile.read(s).ifPresent(KernelMakefile::kernelVersion);
                 }));
         t.add(new FuzzTarget("deb", false, List.of("!<arch>\n", "debian-binary   ", "control.tar.xz  ", "data.tar.zst    ", "2.0\n",
-                "ustar", "././@LongLink"), FORMAT, (in, s) -> {
+                "ustar", "././@LongLink"), FORMAT, FuzzTarget.DECOMPRESSING, (in, s) -> {
                     Path deb = Files.write(s.resolve("p.deb"), in);
                     try {
                         DebPackage.control(deb);
@@ -209,7 +215,7 @@ public final class FuzzTargets {
         t.add(new FuzzTarget("deb-control-text", true, List.of("Package: ", "Version: ", "Architecture: ", " .", "\t"), FORMAT,
                 (in, s) -> DebPackage.Control.parse(text(in)).architecture()));
         t.add(new FuzzTarget("tar", false, List.of("ustar", "././@LongLink", "../", "/", "\u00fd7zXZ\0", "\u0028\u00b5\u002f\u00fd"), FORMAT,
-                (in, s) -> {
+                FuzzTarget.DECOMPRESSING, (in, s) -> {
                     Path archive = Files.write(s.resolve("a.tar"), in);
                     Path dest = s.resolve("dest");
                     deleteTree(dest);
@@ -262,6 +268,15 @@ public final class FuzzTargets {
             }).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The typed error of KernelConfig.read for bad .xz data. */
+    static final class CorruptXz extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        CorruptXz(IOException e) {
+            super(e.getMessage(), e);
         }
     }
 

@@ -237,9 +237,13 @@ public final class Mutator {
         return out;
     }
 
-    /** Favours the first 256 bytes (headers) half of the time. */
+    /** Favours the first 256 bytes (headers) and the last KiB (trailers, section tables) a third of the time each. */
     private int pos(int length) {
-        return rnd.nextBoolean() ? rnd.nextInt(Math.min(length, 256)) : rnd.nextInt(length);
+        return switch (rnd.nextInt(3)) {
+            case 0 -> rnd.nextInt(Math.min(length, 256));
+            case 1 -> length - 1 - rnd.nextInt(Math.min(length, 1024));
+            default -> rnd.nextInt(length);
+        };
     }
 
     private static byte[] concat(byte[]... parts) {
