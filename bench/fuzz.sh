@@ -8,4 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./rkmod --version >/dev/null            # (re)builds target/rkmod.jar, which carries the parsers' libraries
 mvn -q -B -o test-compile -Drkmod.it.skipProvision=true
-exec nice java -Xmx2g -cp target/rkmod.jar:target/test-classes dev.rkmod.fuzz.FuzzMain
+# a private copy of the classes, so that a rebuild during a long run cannot change them under it
+run=$(mktemp -d /var/tmp/rkmod-fuzz.XXXXXX); trap 'rm -rf "$run"' EXIT
+cp target/rkmod.jar "$run/"; cp -r target/test-classes "$run/"
+nice java -Xmx2g -cp "$run/rkmod.jar:$run/test-classes" dev.rkmod.fuzz.FuzzMain

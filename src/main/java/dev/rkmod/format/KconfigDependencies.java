@@ -162,8 +162,11 @@ public final class KconfigDependencies {
 
     private static final class Parser {
         private final List<Token> tokens;
+        /** Real Kconfig expressions nest a few levels; deeper ones would overflow the stack. */
+        private static final int MAX_DEPTH = 256;
         private final KernelConfig config;
         private int pos;
+        private int depth;
 
         Parser(List<Token> tokens, KernelConfig config) {
             this.tokens = tokens;
@@ -205,17 +208,26 @@ public final class KconfigDependencies {
             if (t == null) {
                 return 0;
             }
-            if (t.kind == Kind.NOT) {
-                pos++;
-                return 2 - unary();
-            }
-            if (t.kind == Kind.LPAREN) {
-                pos++;
-                int v = or();
-                if (peek() != null && peek().kind == Kind.RPAREN) {
-                    pos++;
+            if (t.kind == Kind.NOT || t.kind == Kind.LPAREN) {
+                if (++depth > MAX_DEPTH) {
+                    throw new FormatException(FormatException.Reason.UNSUPPORTED,
+                            "A Kconfig 'depends on' expression is nested too deeply",
+                            "It nests more than " + MAX_DEPTH + " parentheses or '!' operators; real Kconfig files nest a few",
+                            "Check the Kconfig file of the kernel source: it is damaged");
                 }
-                return v;
+                try {
+                    pos++;
+                    if (t.kind == Kind.NOT) {
+                        return 2 - unary();
+                    }
+                    int v = or();
+                    if (peek() != null && peek().kind == Kind.RPAREN) {
+                        pos++;
+                    }
+                    return v;
+                } finally {
+                    depth--;
+                }
             }
             pos++;
             String left = value(t);

@@ -16,7 +16,12 @@ public final class Ktap {
     /** Outcome of a test. */
     public enum Status { PASS, FAIL, SKIP }
 
-    private static final Pattern RESULT = Pattern.compile("^( *)(not ok|ok) (\\d{1,9})(?!\\d)(?: -)? ?([^#]*?)\\s*(?:#\\s*(.*))?$");
+    /**
+     * Possessive quantifiers and DOTALL: the name and the directive are taken whole and stripped in code, so that no
+     * line (a long run of blanks before a character '.' does not match) makes the matcher backtrack quadratically.
+     */
+    private static final Pattern RESULT = Pattern.compile("^( *+)(not ok|ok) (\\d{1,9})(?!\\d)(?: -)? ?([^#]*+)(?:#(.*+))?$",
+            Pattern.DOTALL);
 
     private Ktap() {
     }

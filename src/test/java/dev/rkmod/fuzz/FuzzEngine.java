@@ -87,12 +87,24 @@ public final class FuzzEngine {
 
     /** Runs every target on {@code threads} threads; {@code execs} inputs each. */
     public List<Stats> runAll(List<FuzzTarget> targets, long execs, long seed, int threads) throws Exception {
+        return runAll(targets, execs, seed, threads, s -> { });
+    }
+
+    /** As {@link #runAll(List, long, long, int)}, telling {@code done} about each target as it ends. */
+    public List<Stats> runAll(List<FuzzTarget> targets, long execs, long seed, int threads,
+                              java.util.function.Consumer<Stats> done) throws Exception {
         Thread watchdog = startWatchdog();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<Stats>> fs = new ArrayList<>();
             for (FuzzTarget t : targets) {
-                fs.add(pool.submit(() -> run(t, FuzzTargets.seeds(t.name()), execs, seed)));
+                fs.add(pool.submit(() -> {
+                    Stats s = run(t, FuzzTargets.seeds(t.name()), execs, seed);
+                    synchronized (done) {
+                        done.accept(s);
+                    }
+                    return s;
+                }));
             }
             List<Stats> out = new ArrayList<>();
             for (Future<Stats> f : fs) {

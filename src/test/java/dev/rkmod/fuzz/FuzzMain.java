@@ -32,13 +32,13 @@ public final class FuzzMain {
         System.out.printf("fuzz: seed %d, %d parsers x %d executions, %d threads, hang bound %d ms CPU%n",
                 seed, targets.size(), each, threads, hang);
         long t0 = System.nanoTime();
-        List<FuzzEngine.Stats> stats = new FuzzEngine(findings, scratch, hang).runAll(targets, each, seed, threads);
+        List<FuzzEngine.Stats> stats = new FuzzEngine(findings, scratch, hang).runAll(targets, each, seed, threads,
+                s -> FuzzEngine.lines(s).forEach(System.out::println));
         long total = 0;
         long crashes = 0;
         long hangs = 0;
         long allocs = 0;
         for (FuzzEngine.Stats s : stats) {
-            FuzzEngine.lines(s).forEach(System.out::println);
             total += s.execs();
             crashes += s.crashes();
             hangs += s.hangs();
