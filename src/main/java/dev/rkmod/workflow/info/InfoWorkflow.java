@@ -110,11 +110,19 @@ public final class InfoWorkflow {
             Loaded l = (Loaded) results.get(i);
             List<String> problems = new ArrayList<>();
             List<String> checks = new ArrayList<>();
-            if (tree.isPresent()) {
-                check(l, loaded, tree.get(), problems, checks);
+            Report report;
+            try { // the sections read here (symbols, __versions, the build-id note) can lie outside a damaged file
+                if (tree.isPresent()) {
+                    check(l, loaded, tree.get(), problems, checks);
+                }
+                report = new Report(l.file, l.kind, l.info.fields(), versions(l.elf), extVersions(l.elf), l.elf.buildId(),
+                        l.sig, problems, checks);
+            } catch (FormatException e) {
+                out.add(new Outcome(l.file, Optional.empty(),
+                        Optional.of(new RkmodException(ExitCode.USAGE, l.file + ": " + e.what(), e.why(), e.fix()))));
+                continue;
             }
-            out.add(new Outcome(l.file, Optional.of(new Report(l.file, l.kind, l.info.fields(), versions(l.elf),
-                    extVersions(l.elf), l.elf.buildId(), l.sig, problems, checks)), Optional.empty()));
+            out.add(new Outcome(l.file, Optional.of(report), Optional.empty()));
         }
         return out;
     }
