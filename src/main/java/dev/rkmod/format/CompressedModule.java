@@ -9,6 +9,7 @@ import org.tukaani.xz.XZOutputStream;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,6 +37,9 @@ public final class CompressedModule {
         return Kind.NONE;
     }
 
+    /** The most a module may unpack to (the largest modules with debug info are a few hundred MiB). */
+    public static final int MAX_DECOMPRESSED = 512 << 20;
+
     public static byte[] decompress(byte[] d) {
         Kind k = detect(d);
         if (k == Kind.NONE) {
@@ -47,10 +51,21 @@ public final class CompressedModule {
             case GZIP -> new GZIPInputStream(new ByteArrayInputStream(d));
             default -> throw new IllegalStateException();
         }) {
-            return in.readAllBytes();
+            byte[] out = in.readNBytes(MAX_DECOMPRESSED + 1);
+            if (out.length > MAX_DECOMPRESSED) {
+                throw new FormatException(FormatException.Reason.UNSUPPORTED, "The compressed module unpacks to more than "
+                        + (MAX_DECOMPRESSED >> 20) + " MiB",
+                        "No kernel module is that large; a file that small which expands that much is a decompression bomb,"
+                                + " and reading on would exhaust memory", "Use the module as the kernel build made it");
+            }
+            return out;
+        } catch (EOFException e) {
+            throw new FormatException(FormatException.Reason.TRUNCATED, "The compressed module cannot be decompressed",
+                    "Its " + k + " stream ends early: the file is truncated", "Copy or compress the module again");
         } catch (IOException e) {
             throw new FormatException(FormatException.Reason.CORRUPT, "The compressed module cannot be decompressed",
-                    k + ": " + e.getMessage(), "Compress the module again");
+                    k + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
+                    "Compress the module again");
         }
     }
 

@@ -28,6 +28,11 @@ public final class NewWorkflow {
                           String author, boolean force) {
         ModuleTemplates.checkModuleName(name);
         KernelGeneration gen;
+        if (kdir.isPresent() && generationId.isPresent()) {
+            throw new RkmodException(ExitCode.USAGE, "--kdir and --generation cannot be used together",
+                    "--kdir detects the module API from the tree's contents, --generation names it without a tree, and the"
+                            + " two could disagree; nothing was written", "Pass one of them");
+        }
         if (kdir.isPresent()) {
             gen = KernelTree.open(kdir.get()).generation();
         } else if (generationId.isPresent()) {

@@ -74,6 +74,40 @@ final class Keys {
         }
     }
 
+    /**
+     * Refuses a certificate that does not belong to the key: a test signature made with the key must verify with the
+     * certificate's public key. Without this check every module would be signed and then rejected by the kernel.
+     */
+    static void checkPair(PrivateKey key, X509CertificateHolder cert, Path keyFile, Path certFile) {
+        boolean ok;
+        try {
+            java.security.PublicKey pub = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter()
+                    .getCertificate(cert).getPublicKey();
+            String alg = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+            if (!pub.getAlgorithm().equals(key.getAlgorithm())) {
+                ok = false;
+            } else {
+                byte[] probe = "rkmod key and certificate pair check".getBytes(StandardCharsets.US_ASCII);
+                java.security.Signature s = java.security.Signature.getInstance(alg);
+                s.initSign(key);
+                s.update(probe);
+                byte[] sig = s.sign();
+                java.security.Signature v = java.security.Signature.getInstance(alg);
+                v.initVerify(pub);
+                v.update(probe);
+                ok = v.verify(sig);
+            }
+        } catch (java.security.GeneralSecurityException | RuntimeException e) {
+            ok = false;
+        }
+        if (!ok) {
+            throw new RkmodException(ExitCode.USAGE, "The certificate " + certFile + " does not match the private key " + keyFile,
+                    "Its public key is not the key's (subject " + cert.getSubject() + "), so the kernel would reject every"
+                            + " module signed this way; no module was touched",
+                    "Pass the certificate made with this key (certs/signing_key.x509 beside certs/signing_key.pem)");
+        }
+    }
+
     private static boolean isPem(byte[] data) {
         return new String(data, StandardCharsets.ISO_8859_1).contains("-----BEGIN");
     }
