@@ -127,7 +127,7 @@ public final class PackageWorkflow {
             return new Result(out, req.format(), manifest, unpacked, outBytes, packTime, v);
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Packaging " + tree.dir() + " failed",
-                    e.getClass().getSimpleName() + ": " + e.getMessage(), "Check free space and permissions", e);
+                    FileOps.reason(e), "Check free space and permissions", e);
         } finally {
             FileOps.deleteQuietly(staging);
             FileOps.deleteQuietly(tmpOut);
@@ -178,7 +178,7 @@ public final class PackageWorkflow {
             return new Result(made.file(), req.format(), manifest, unpacked, made.bytes(), packTime, v, made);
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Packaging " + tree.dir() + " failed",
-                    e.getClass().getSimpleName() + ": " + e.getMessage(), "Check free space and permissions", e);
+                    FileOps.reason(e), "Check free space and permissions", e);
         } finally {
             FileOps.deleteQuietly(staging);
         }

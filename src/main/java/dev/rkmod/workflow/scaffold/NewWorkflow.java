@@ -92,7 +92,9 @@ public final class NewWorkflow {
                 throw new RkmodException(r.exitCode(), r.what(), r.why(), (r.fix() == null ? "" : r.fix() + ". ")
                         + "Nothing of the project was left behind");
             }
-            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot create " + dir, e.getMessage(),
+            String why = e instanceof java.nio.file.AccessDeniedException ? "Permission denied"
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : e.getMessage();
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot create " + dir, why,
                     "Choose a --dir on a writable file system with free space", e);
         }
         return new Created(dir.toAbsolutePath().normalize(), gen, List.copyOf(files.keySet()), expect);

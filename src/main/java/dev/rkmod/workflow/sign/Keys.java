@@ -51,6 +51,13 @@ final class Keys {
             return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(data));
         } catch (RkmodException e) {
             throw e;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new RkmodException(ExitCode.USAGE, "The private key " + file + " does not exist", null,
+                    "Pass the signing key (certs/signing_key.pem of a kernel build)");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new RkmodException(ExitCode.USAGE, "Cannot read the private key " + file + ": permission denied",
+                    "rkmod runs as user " + System.getProperty("user.name") + ", who may not read it",
+                    "Run rkmod as the key's owner (or with sudo), or give that user read access (chmod u+r, or a group)");
         } catch (IOException | RuntimeException | java.security.GeneralSecurityException e) {
             throw new RkmodException(ExitCode.USAGE, "Cannot read the private key " + file,
                     "It is not a PEM or DER private key (" + e.getClass().getSimpleName() + ")", "Pass an RSA or EC private key");
@@ -68,6 +75,13 @@ final class Keys {
             return new X509CertificateHolder(data);
         } catch (RkmodException e) {
             throw e;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new RkmodException(ExitCode.USAGE, "The certificate " + file + " does not exist", null,
+                    "Pass the certificate (PEM or DER), e.g. certs/signing_key.x509");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new RkmodException(ExitCode.USAGE, "Cannot read the certificate " + file + ": permission denied",
+                    "rkmod runs as user " + System.getProperty("user.name") + ", who may not read it",
+                    "Give that user read access to the certificate (it is public: chmod a+r)");
         } catch (IOException | RuntimeException e) {
             throw new RkmodException(ExitCode.USAGE, "Cannot read the certificate " + file, e.getMessage(),
                     "Pass an X.509 certificate in PEM or DER");
