@@ -133,7 +133,7 @@ public final class InfoWorkflow {
             ElfFile elf = ElfFile.parse(data, sig.map(ModuleSignature::moduleLength).orElse(data.length));
             return new Loaded(m, kind, elf, ModInfo.of(elf), sig.map(InfoWorkflow::sigInfo));
         } catch (IOException e) {
-            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, e.getMessage(), "Check the path");
+            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, dev.rkmod.infra.fs.FileOps.reason(e), "Check the path");
         } catch (FormatException e) {
             throw new RkmodException(ExitCode.USAGE, m + ": " + e.what(), e.why(), e.fix());
         }

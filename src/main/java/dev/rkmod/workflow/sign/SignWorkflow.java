@@ -253,7 +253,7 @@ public final class SignWorkflow {
         try {
             return Files.readAllBytes(m);
         } catch (IOException e) {
-            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, e.getMessage(), "Check the path");
+            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, FileOps.reason(e), "Check the path");
         }
     }
 }
