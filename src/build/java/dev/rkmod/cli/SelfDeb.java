@@ -165,6 +165,11 @@ public final class SelfDeb {
                 # rkmod launcher, installed by the rkmod package.
                 # Short-lived commands start and run fastest with the C1 compiler only; signing needs C2's
                 # BigInteger intrinsics.
+                # Java opens only file names its locale's charset can encode: use C.UTF-8 for the character type.
+                case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
+                  *[Uu][Tt][Ff]-8*|*[Uu][Tt][Ff]8*) ;;
+                  *) if [ -n "${LC_ALL:-}" ]; then LANG="$LC_ALL"; export LANG; unset LC_ALL; fi; LC_CTYPE=C.UTF-8; export LC_CTYPE ;;
+                esac
                 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
                 case "${1:-}" in
                   sign|verify) exec "$java" -XX:+UseSerialGC -Xshare:auto -jar /usr/share/rkmod/rkmod.jar "$@" ;;

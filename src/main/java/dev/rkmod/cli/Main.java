@@ -22,6 +22,14 @@ public final class Main {
         PrintWriter o = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         try {
+            for (String a : args) {
+                if (a.indexOf('\uFFFD') >= 0) { // what the JVM makes of bytes that are not valid UTF-8
+                    e.println("rkmod: error: The argument '" + a + "' is not valid UTF-8. The JVM rkmod runs on cannot"
+                            + " name a file whose path holds such bytes, so it cannot be opened. Rename it to a UTF-8 name"
+                            + " (for Latin-1 names: convmv -f latin1 -t utf8 --notest PATH).");
+                    return 2;
+                }
+            }
             return Cli.commandLine(new Session(o, e, host, tty), args).execute(args);
         } catch (Throwable t) {
             e.println("rkmod: error: Internal error: " + t + ". This is a bug in rkmod (or the machine ran out of memory)."

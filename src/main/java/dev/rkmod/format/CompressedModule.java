@@ -9,6 +9,7 @@ import org.tukaani.xz.XZOutputStream;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -72,9 +73,13 @@ public final class CompressedModule {
                         "Compress the module again from the .ko the kernel build made");
             }
             return out;
+        } catch (EOFException e) {
+            throw new FormatException(FormatException.Reason.TRUNCATED, "The compressed module cannot be decompressed",
+                    "Its " + k + " stream ends early: the file is truncated", "Copy or compress the module again");
         } catch (IOException e) {
             throw new FormatException(FormatException.Reason.CORRUPT, "The compressed module cannot be decompressed",
-                    k + ": " + e.getMessage(), "Compress the module again");
+                    k + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
+                    "Compress the module again");
         }
     }
 

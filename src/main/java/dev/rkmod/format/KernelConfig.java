@@ -57,6 +57,15 @@ public final class KernelConfig {
             } else {
                 data = Files.readAllBytes(file);
             }
+            int nul = Bytes.indexOf(data, (byte) 0, 0, data.length);
+            if (nul >= 0) {
+                int line = 1;
+                for (int i = 0; i < nul; i++) {
+                    line += data[i] == '\n' ? 1 : 0;
+                }
+                throw new IOException(file + " has a NUL byte on line " + line + ": it is binary or corrupt, not a"
+                        + " kernel config, and the options on that line would be lost silently");
+            }
             return parse(new String(data, StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             throw e;

@@ -127,7 +127,9 @@ public final class TarArchive {
         Compression c = detect(archive);
         Path base = dest.toRealPath();
         int count = 0;
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(archive), 1 << 16);
+        long[] packed = {0};
+        long unpacked = 0;
+        try (InputStream raw = new BufferedInputStream(counting(Files.newInputStream(archive), packed), 1 << 16);
              InputStream in = switch (c) {
                  case NONE -> raw;
                  case ZSTD -> new ZstdInputStream(raw);
@@ -150,6 +152,16 @@ public final class TarArchive {
                     continue;
                 }
                 noLinkOnTheWay(base, target, name);
+                if (e.isLink()) {
+                    throw unsafe(name, "it is a hard link (to " + e.getLinkName() + "), which rkmod packages never hold");
+                }
+                if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
+                    throw unsafe(name, "it is a device node or FIFO");
+                }
+                if (e.getRealSize() > MAX_ENTRY) {
+                    throw unsafe(name, "it claims " + e.getRealSize() + " bytes, more than any file of a kernel package"
+                            + " (" + (MAX_ENTRY >> 30) + " GiB)");
+                }
                 if (e.isDirectory()) {
                     if (Files.isSymbolicLink(target)) {
                         Files.delete(target);
@@ -169,7 +181,16 @@ public final class TarArchive {
                     replaceable(target, name);
                     try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
                             StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                        tar.transferTo(out);
+                        byte[] buf = new byte[1 << 16];
+                        int n;
+                        while ((n = tar.read(buf)) > 0) {
+                            out.write(buf, 0, n);
+                            unpacked += n;
+                            if (unpacked > BOMB_FLOOR && unpacked > BOMB_RATIO * Math.max(packed[0], 1)) {
+                                throw unsafe(name, "the archive expands more than " + BOMB_RATIO + " times (" + packed[0]
+                                        + " bytes read became " + unpacked + "): a decompression bomb, which would fill the disk");
+                            }
+                        }
                     }
                     Set<PosixFilePermission> perms = EnumSet.of(PosixFilePermission.OWNER_READ,
                             PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
@@ -191,6 +212,30 @@ public final class TarArchive {
                     ex.getClass().getSimpleName() + ": " + ex.getMessage(), "Make the archive again");
         }
         return count;
+    }
+
+    /** The largest file an archive entry may claim: far above any file of a kernel package, far below a full disk. */
+    static final long MAX_ENTRY = 2L << 30;
+    /** Past this many unpacked bytes, an archive may expand at most {@link #BOMB_RATIO} times (a package: about 5). */
+    static final long BOMB_FLOOR = 64L << 20;
+    static final long BOMB_RATIO = 100;
+
+    private static InputStream counting(InputStream in, long[] count) {
+        return new java.io.FilterInputStream(in) {
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                count[0] += b < 0 ? 0 : 1;
+                return b;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                count[0] += Math.max(n, 0);
+                return n;
+            }
+        };
     }
 
     /** Refuses an entry whose parent path passes through a symbolic link (writing through it could leave the tree). */

@@ -50,8 +50,7 @@ public final class FileOps {
                 Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
-            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write " + target,
-                    e.getClass().getSimpleName() + ": " + e.getMessage(),
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write " + target, reason(e),
                     "Check that the directory exists, is writable and has free space", e);
         }
     }
@@ -123,6 +122,24 @@ public final class FileOps {
         throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot delete " + dir,
                 last == null ? null : last.getClass().getSimpleName() + ": " + last.getMessage(),
                 "Check ownership and permissions (it may have been made by root)", last);
+    }
+
+    /**
+     * What went wrong with a file operation, as a user reads it: the system's reason and the paths, without Java's
+     * exception names ("No space left on device (/out/x)", "permission denied (/out)").
+     */
+    public static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                    : e instanceof java.nio.file.FileAlreadyExistsException ? "it already exists"
+                    : e instanceof java.nio.file.NotDirectoryException ? "not a directory"
+                    : e instanceof java.nio.file.DirectoryNotEmptyException ? "the directory is not empty"
+                    : f.getReason() != null ? f.getReason() : "it failed";
+            String where = f.getFile() == null ? "" : " (" + f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ")";
+            return why + where;
+        }
+        return e.getMessage() == null ? "an I/O error (" + e.getClass().getSimpleName() + ")" : e.getMessage();
     }
 
     private static void walkDelete(Path dir) throws IOException {

@@ -81,6 +81,15 @@ public final class BuildWorkflow {
             throw new RkmodException(ExitCode.USAGE, moduleDir + " is not a module project", "It has no Kbuild or Makefile",
                     "Create one with 'rkmod new NAME --kdir KDIR'");
         }
+        for (Path p : List.of(moduleDir, kdir.toAbsolutePath().normalize())) {
+            if (p.toString().chars().anyMatch(Character::isWhitespace)) {
+                throw new RkmodException(ExitCode.USAGE, "Cannot build in '" + p + "': the path contains a space",
+                        "kbuild splits M= and -C paths at spaces, so make would stop with 'building multiple external"
+                                + " modules is not supported'; nothing was built",
+                        "Move or link the directory to a path without spaces (ln -s '" + p + "' /tmp/"
+                                + p.getFileName().toString().replaceAll("\\s", "_") + ")");
+            }
+        }
         KernelTree tree;
         String wanted;
         RustcFinder.Candidate candidate;

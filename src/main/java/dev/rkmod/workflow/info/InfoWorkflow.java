@@ -141,7 +141,7 @@ public final class InfoWorkflow {
             ElfFile elf = ElfFile.parse(data, sig.map(ModuleSignature::moduleLength).orElse(data.length));
             return new Loaded(m, kind, elf, ModInfo.of(elf), sig.map(InfoWorkflow::sigInfo));
         } catch (IOException e) {
-            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, e.getMessage(), "Check the path");
+            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, dev.rkmod.infra.fs.FileOps.reason(e), "Check the path");
         } catch (FormatException e) {
             throw new RkmodException(ExitCode.USAGE, m + ": " + e.what(), e.why(), e.fix());
         }
@@ -251,6 +251,13 @@ public final class InfoWorkflow {
         String expected = release + " " + (config.isEnabled("SMP") ? "SMP " : "")
                 + (config.isEnabled("PREEMPT_RT") ? "preempt_rt " : config.isEnabled("PREEMPT_BUILD") || config.isEnabled("PREEMPT") ? "preempt " : "")
                 + (config.isEnabled("MODULE_UNLOAD") ? "mod_unload " : "") + (config.isEnabled("MODVERSIONS") ? "modversions " : "");
+        Optional<Machine> machine = machine(config);
+        if (machine.isPresent() && machine.get().number() != l.elf.machine()) {
+            problems.add("it is an ELF object for " + machineName(l.elf.machine()) + ", but the tree's kernel is "
+                    + machine.get().name() + ": the kernel would refuse it (Invalid module format)");
+        } else if (machine.isPresent()) {
+            checks.add("machine " + machine.get().name() + " matches the tree");
+        }
         String vermagic = l.info.get("vermagic").orElse("");
         if (vermagic.startsWith(expected)) {
             checks.add("vermagic matches " + kdir + " ('" + expected.strip() + "')");
@@ -285,6 +292,26 @@ public final class InfoWorkflow {
             }
         }
         checks.add(count + " undefined symbols checked against " + symvers.size() + " exports");
+    }
+
+    /** An ELF e_machine value and its name. */
+    private record Machine(int number, String name) { }
+
+    /** The architectures, by the .config symbol that selects them (the more specific first) and their e_machine. */
+    private static final List<Map.Entry<String, Machine>> MACHINES = List.of(
+            Map.entry("X86_64", new Machine(62, "x86-64")), Map.entry("X86_32", new Machine(3, "i386")),
+            Map.entry("ARM64", new Machine(183, "aarch64")), Map.entry("ARM", new Machine(40, "arm")),
+            Map.entry("RISCV", new Machine(243, "riscv")), Map.entry("LOONGARCH", new Machine(258, "loongarch")),
+            Map.entry("PPC64", new Machine(21, "ppc64")), Map.entry("PPC32", new Machine(20, "ppc")),
+            Map.entry("S390", new Machine(22, "s390")), Map.entry("MIPS", new Machine(8, "mips")));
+
+    private static Optional<Machine> machine(KernelConfig config) {
+        return MACHINES.stream().filter(e -> config.isEnabled(e.getKey())).map(Map.Entry::getValue).findFirst();
+    }
+
+    private static String machineName(int number) {
+        return MACHINES.stream().map(Map.Entry::getValue).filter(m -> m.number() == number).map(Machine::name)
+                .findFirst().orElse("machine " + number);
     }
 
     /** Lower-case helper for callers rendering field names. */

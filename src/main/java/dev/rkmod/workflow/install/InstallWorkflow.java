@@ -237,7 +237,7 @@ public final class InstallWorkflow {
                 Files.delete(probe);
             } catch (IOException | SecurityException e) {
                 throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write to " + existing + " in the root " + root,
-                        "Creating a file there failed (" + e + "): the file system may be mounted read-only, the directory"
+                        "Creating a file there failed (" + (e instanceof IOException io ? FileOps.reason(io) : e.getMessage()) + "): the file system may be mounted read-only, the directory"
                                 + " immutable (chattr +i) or not yours. Nothing was installed or removed",
                         "Run as a user who may write there (sudo), remount it read-write, or pass another --root");
             }

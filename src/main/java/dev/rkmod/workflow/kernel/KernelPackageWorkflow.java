@@ -95,7 +95,7 @@ public final class KernelPackageWorkflow {
                     .addFile("usr/share/doc/" + pkg + "/" + KernelManifest.FILE, manifest, false);
             return deb(outDir, m, b.build(), epoch, count);
         } catch (IOException e) {
-            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write the kernel package into " + outDir, e.toString(),
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write the kernel package into " + outDir, FileOps.reason(e),
                     "Check that the directory is writable and has free space");
         } finally {
             if (staging != null) {

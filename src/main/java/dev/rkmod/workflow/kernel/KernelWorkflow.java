@@ -74,6 +74,10 @@ public final class KernelWorkflow {
         }
         Toolchain toolchain = tr.resolve(req.rustc(), req.root(), profile);
         toolchain.requireTools(ctx);
+        // a bad config file is refused before a source tarball is extracted (that takes half a minute)
+        String arch = kernelArch();
+        KernelConfig earlyBase = req.base() instanceof BaseConfig.File f
+                ? KernelConfigurator.readBase(ToolchainResolver.locate(f.path().toString(), toolchain), arch) : null;
         if (source == null) {
             Optional<Profile> p = profile;
             String src = req.source().map(Path::toString).orElseGet(() -> p.orElseThrow().sourceTarball());
@@ -83,10 +87,8 @@ public final class KernelWorkflow {
         final Optional<Profile> prof = profile;
         KernelConfig baseFile = null;
         String baseIdentity;
-        String arch = kernelArch();
-        if (req.base() instanceof BaseConfig.File f) {
-            Path p = ToolchainResolver.locate(f.path().toString(), toolchain);
-            baseFile = KernelConfigurator.readBase(p, arch);
+        if (earlyBase != null) {
+            baseFile = earlyBase;
             baseIdentity = "file:" + CacheKey.sha256(baseFile.format().getBytes(StandardCharsets.UTF_8));
         } else if (req.base() instanceof BaseConfig.Debian) {
             Profile p = prof.or(() -> Profile.forKernelVersion(src.version())).orElseThrow(() ->

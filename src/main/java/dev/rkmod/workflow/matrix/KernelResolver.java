@@ -86,8 +86,10 @@ final class KernelResolver {
             TarArchive.extract(a.file(), out);
             stage.ok();
         } catch (FormatException e) {
+            FileOps.deleteTree(out); // nothing of a refused archive stays behind
             throw new RkmodException(ExitCode.USAGE, e.what(), e.why(), e.fix());
         } catch (IOException e) {
+            FileOps.deleteTree(out);
             throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot extract " + a.file(), e.getMessage(), null, e);
         }
         return packaged(out, "package archive");

@@ -81,6 +81,15 @@ public final class PackageWorkflow {
         KernelTree tree = KernelTree.open(req.kdir());
         tree.setAside().ifPresent(ctx.events()::warn);
         String rustc = tree.rustcVersion();
+        // a manifest vouches for the tree it was written for; the package's rust-toolchain is read from the rmeta
+        // headers themselves, so a rust/ file swapped in from another build is caught here even under a manifest
+        dev.rkmod.workflow.tree.RmetaVersions versions = tree.rmetaVersions();
+        if (versions.mixed()) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "The rmeta files in " + tree.dir().resolve("rust")
+                    + " were made by different compilers: " + versions.describe(c -> "lib" + c + ".rmeta"),
+                    "Crates from two builds cannot be mixed: every module built against the package would fail with"
+                            + " E0460/E0514; nothing was written", "Package one complete build tree (rebuild it)");
+        }
         String arch = tree.config().arch().orElse("x86");
         List<String> files;
         try (Stage stage = Stage.start(ctx.events(), "select", "files of " + tree.dir())) {
@@ -118,7 +127,7 @@ public final class PackageWorkflow {
             return new Result(out, req.format(), manifest, unpacked, outBytes, packTime, v);
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Packaging " + tree.dir() + " failed",
-                    e.getClass().getSimpleName() + ": " + e.getMessage(), "Check free space and permissions", e);
+                    FileOps.reason(e), "Check free space and permissions", e);
         } finally {
             FileOps.deleteQuietly(staging);
             FileOps.deleteQuietly(tmpOut);
@@ -169,7 +178,7 @@ public final class PackageWorkflow {
             return new Result(made.file(), req.format(), manifest, unpacked, made.bytes(), packTime, v, made);
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Packaging " + tree.dir() + " failed",
-                    e.getClass().getSimpleName() + ": " + e.getMessage(), "Check free space and permissions", e);
+                    FileOps.reason(e), "Check free space and permissions", e);
         } finally {
             FileOps.deleteQuietly(staging);
         }

@@ -10,7 +10,9 @@ import dev.rkmod.workflow.tree.KernelTree;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +30,11 @@ public final class NewWorkflow {
                           String author, boolean force) {
         ModuleTemplates.checkModuleName(name);
         KernelGeneration gen;
+        if (kdir.isPresent() && generationId.isPresent()) {
+            throw new RkmodException(ExitCode.USAGE, "--kdir and --generation cannot be used together",
+                    "--kdir detects the module API from the tree's contents, --generation names it without a tree, and the"
+                            + " two could disagree; nothing was written", "Pass one of them");
+        }
         if (kdir.isPresent()) {
             gen = KernelTree.open(kdir.get()).generation();
         } else if (generationId.isPresent()) {
@@ -55,12 +62,41 @@ public final class NewWorkflow {
         files.put(".gitignore", ModuleTemplates.resource("project/gitignore"));
         files.put(ProjectToml.FILE, new ProjectToml(name, gen.id(),
                 kdir.map(p -> p.toAbsolutePath().normalize().toString()).orElse(null), expect).format());
+        // what this call creates is removed again if a write fails (read-only or full file system): no half project
+        Path created = null;
+        for (Path p = dir.toAbsolutePath().normalize(); p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) {
+            created = p;
+        }
+        List<Path> written = new ArrayList<>();
         try {
             Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot create " + dir, e.getMessage(), null, e);
+            files.forEach((f, content) -> {
+                Path target = dir.resolve(f);
+                if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                    written.add(target);
+                }
+                FileOps.writeAtomically(target, content.getBytes(StandardCharsets.UTF_8));
+            });
+        } catch (IOException | RuntimeException e) {
+            for (Path w : written) {
+                try {
+                    Files.deleteIfExists(w);
+                } catch (IOException ignored) {
+                    // best effort: the directory below is removed as a whole when this call made it
+                }
+            }
+            if (created != null) {
+                FileOps.deleteTree(created);
+            }
+            if (e instanceof RkmodException r) {
+                throw new RkmodException(r.exitCode(), r.what(), r.why(), (r.fix() == null ? "" : r.fix() + ". ")
+                        + "Nothing of the project was left behind");
+            }
+            String why = e instanceof java.nio.file.AccessDeniedException ? "Permission denied"
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : e.getMessage();
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot create " + dir, why,
+                    "Choose a --dir on a writable file system with free space", e);
         }
-        files.forEach((f, content) -> FileOps.writeAtomically(dir.resolve(f), content.getBytes(StandardCharsets.UTF_8)));
         return new Created(dir.toAbsolutePath().normalize(), gen, List.copyOf(files.keySet()), expect);
     }
 

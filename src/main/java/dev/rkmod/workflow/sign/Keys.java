@@ -51,6 +51,13 @@ final class Keys {
             return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(data));
         } catch (RkmodException e) {
             throw e;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new RkmodException(ExitCode.USAGE, "The private key " + file + " does not exist", null,
+                    "Pass the signing key (certs/signing_key.pem of a kernel build)");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new RkmodException(ExitCode.USAGE, "Cannot read the private key " + file + ": permission denied",
+                    "rkmod runs as user " + System.getProperty("user.name") + ", who may not read it",
+                    "Run rkmod as the key's owner (or with sudo), or give that user read access (chmod u+r, or a group)");
         } catch (IOException | RuntimeException | java.security.GeneralSecurityException e) {
             throw new RkmodException(ExitCode.USAGE, "Cannot read the private key " + file,
                     "It is not a PEM or DER private key (" + e.getClass().getSimpleName() + ")", "Pass an RSA or EC private key");
@@ -68,9 +75,50 @@ final class Keys {
             return new X509CertificateHolder(data);
         } catch (RkmodException e) {
             throw e;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new RkmodException(ExitCode.USAGE, "The certificate " + file + " does not exist", null,
+                    "Pass the certificate (PEM or DER), e.g. certs/signing_key.x509");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new RkmodException(ExitCode.USAGE, "Cannot read the certificate " + file + ": permission denied",
+                    "rkmod runs as user " + System.getProperty("user.name") + ", who may not read it",
+                    "Give that user read access to the certificate (it is public: chmod a+r)");
         } catch (IOException | RuntimeException e) {
             throw new RkmodException(ExitCode.USAGE, "Cannot read the certificate " + file, e.getMessage(),
                     "Pass an X.509 certificate in PEM or DER");
+        }
+    }
+
+    /**
+     * Refuses a certificate that does not belong to the key: a test signature made with the key must verify with the
+     * certificate's public key. Without this check every module would be signed and then rejected by the kernel.
+     */
+    static void checkPair(PrivateKey key, X509CertificateHolder cert, Path keyFile, Path certFile) {
+        boolean ok;
+        try {
+            java.security.PublicKey pub = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter()
+                    .getCertificate(cert).getPublicKey();
+            String alg = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+            if (!pub.getAlgorithm().equals(key.getAlgorithm())) {
+                ok = false;
+            } else {
+                byte[] probe = "rkmod key and certificate pair check".getBytes(StandardCharsets.US_ASCII);
+                java.security.Signature s = java.security.Signature.getInstance(alg);
+                s.initSign(key);
+                s.update(probe);
+                byte[] sig = s.sign();
+                java.security.Signature v = java.security.Signature.getInstance(alg);
+                v.initVerify(pub);
+                v.update(probe);
+                ok = v.verify(sig);
+            }
+        } catch (java.security.GeneralSecurityException | RuntimeException e) {
+            ok = false;
+        }
+        if (!ok) {
+            throw new RkmodException(ExitCode.USAGE, "The certificate " + certFile + " does not match the private key " + keyFile,
+                    "Its public key is not the key's (subject " + cert.getSubject() + "), so the kernel would reject every"
+                            + " module signed this way; no module was touched",
+                    "Pass the certificate made with this key (certs/signing_key.x509 beside certs/signing_key.pem)");
         }
     }
 

@@ -84,6 +84,7 @@ public final class SignWorkflow {
         }
         PrivateKey pk = Keys.privateKey(key, insecureKeyPerms);
         X509CertificateHolder certificate = Keys.certificate(cert);
+        Keys.checkPair(pk, certificate, key, cert);
         ThreadLocal<CMSSignedDataGenerator> generators = ThreadLocal.withInitial(() -> generator(pk, certificate, hash));
         return modules.parallelStream().map(m -> {
             try {
@@ -97,7 +98,8 @@ public final class SignWorkflow {
     private Signed signOne(Path m, CMSSignedDataGenerator generator, String hash, Optional<Path> out, boolean force) {
             byte[] raw = read(m);
             CompressedModule.Kind kind = CompressedModule.detect(raw);
-            byte[] plain = CompressedModule.decompress(raw);
+            byte[] plain = decompress(m, raw);
+            notAModule(m, plain);
             if (ModuleSignature.isSigned(plain)) {
                 if (!force) {
                     throw new RkmodException(ExitCode.USAGE, m + " is already signed",
@@ -182,6 +184,10 @@ public final class SignWorkflow {
         Optional<ModuleSignature> sig;
         try {
             plain = CompressedModule.decompress(read(m));
+        } catch (FormatException e) { // cannot be read at all: reported as unreadable (exit 2), not as a bad signature
+            throw new RkmodException(ExitCode.USAGE, e.what(), e.why(), e.fix());
+        }
+        try {
             sig = ModuleSignature.read(plain);
         } catch (FormatException e) {
             return new Checked(m, false, "the signature trailer cannot be parsed: " + e.why(), null);
@@ -223,11 +229,31 @@ public final class SignWorkflow {
         }
     }
 
+    /** A compressed module that cannot be decompressed cannot be read (exit 2), named with its file. */
+    private static byte[] decompress(Path m, byte[] raw) {
+        try {
+            return CompressedModule.decompress(raw);
+        } catch (FormatException e) {
+            throw new RkmodException(ExitCode.USAGE, m + ": " + e.what(), e.why(), e.fix());
+        }
+    }
+
+    /** Refuses a file that is no ELF module (truncated, or something else): signing it would only hide the damage. */
+    private static void notAModule(Path m, byte[] plain) {
+        try {
+            int length = ModuleSignature.isSigned(plain) ? ModuleSignature.unsignedLength(plain) : plain.length;
+            dev.rkmod.format.ElfFile.parse(plain, length);
+        } catch (FormatException e) {
+            throw new RkmodException(ExitCode.USAGE, m + " is not a module: " + e.what(), e.why(),
+                    "Rebuild it; it was left unchanged");
+        }
+    }
+
     private static byte[] read(Path m) {
         try {
             return Files.readAllBytes(m);
         } catch (IOException e) {
-            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, e.getMessage(), "Check the path");
+            throw new RkmodException(ExitCode.USAGE, "Cannot read " + m, FileOps.reason(e), "Check the path");
         }
     }
 }

@@ -56,7 +56,15 @@ public final class RustcFinder {
     /** All candidates, explicit first. Duplicates (same real file) are listed once. */
     public List<Candidate> candidates(Optional<Path> explicit) {
         Map<String, Candidate> out = new LinkedHashMap<>();
-        explicit.ifPresent(p -> add(out, Source.EXPLICIT, "--rustc " + p, p));
+        explicit.ifPresent(p -> {
+            if (!Files.isRegularFile(p) || !Files.isExecutable(p)) { // never replaced silently by another rustc
+                throw new dev.rkmod.model.RkmodException(dev.rkmod.model.ExitCode.USAGE, "--rustc " + p + " is not a"
+                        + " program: it " + (Files.exists(p) ? "is not an executable file" : "does not exist"),
+                        "rkmod would otherwise pick another rustc than the one named", "Pass the path of a rustc"
+                        + " executable (rustc --print sysroot shows where one lives), or leave --rustc out");
+            }
+            add(out, Source.EXPLICIT, "--rustc " + p, p);
+        });
         ctx.host().which("rustc").ifPresent(p -> add(out, Source.PATH, "rustc on PATH (" + p + ")", p));
         add(out, Source.SYSTEM, "/usr/bin/rustc", Path.of("/usr/bin/rustc"));
         for (Path p : List.of(Path.of("/usr/bin/rustc-web"), Path.of("/usr/lib/rustc-web/bin/rustc"))) {
