@@ -48,7 +48,9 @@ class ConcurrencyIT {
             List<Kill.Run> runs = new ArrayList<>();
             for (Path d : dirs) {
                 runs.add(Kill.start(logs, Map.of(), "build", d.toString(), "--kdir", kdir.toString(), "--no-check"));
-                Thread.sleep(700 * (round + 1)); // staggered: one finishes (and closes its session) while others build
+                // staggered so that one finishes (and closes its session) while the next is in the middle of its make: the
+                // old Chroot (mounts shared in the host's namespace) unmounted the KDIR bind under the next build here
+                Thread.sleep(round == 0 ? 6_000 : 700);
             }
             for (int i = 0; i < runs.size(); i++) {
                 Kill.Run r = runs.get(i);
