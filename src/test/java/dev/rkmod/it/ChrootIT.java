@@ -43,9 +43,13 @@ class ChrootIT {
         long before = mounts(root.resolve("proc"));
         assertThatThrownBy(() -> {
             try (Chroot c = Chroot.enter(root, runner, host)) {
-                assertThat(mounts(root.resolve("proc"))).isPositive();
+                assertThat(mounts(root.resolve("proc"))).as("the session's mounts are in its own namespace, not the host's")
+                        .isEqualTo(before);
                 String out = runner.run(c.spec("/usr/src", List.of(), List.of("pwd")).capture().noLog()).text();
                 assertThat(out).isEqualTo("/usr/src");
+                String status = runner.run(c.spec(null, List.of(), List.of("head", "-1", "/proc/self/status"))
+                        .capture().noLog()).text();
+                assertThat(status).as("/proc is mounted inside the session").startsWith("Name:");
                 runner.run(c.spec(null, List.of(), List.of("rustc", "--no-such-flag")).noLog().timeout(Duration.ofSeconds(60)));
             }
         }).isInstanceOf(ProcessFailedException.class);

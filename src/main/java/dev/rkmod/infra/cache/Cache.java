@@ -76,9 +76,63 @@ public final class Cache {
     public Path scratch(String prefix) {
         try {
             Files.createDirectories(root.resolve("tmp"));
-            return Files.createTempDirectory(root.resolve("tmp"), prefix + "-");
+            sweepStale();
+            return Files.createTempDirectory(root.resolve("tmp"), prefix + OWNER + ProcessHandle.current().pid() + ".");
         } catch (IOException e) {
             throw unwritable(e);
+        }
+    }
+
+    /** Marks a temporary directory's owner: {@code <prefix>.pid<PID>.<random>}. */
+    private static final String OWNER = ".pid";
+    private static final Pattern OWNED = Pattern.compile(".+\\.pid(\\d+)\\..*");
+
+    /**
+     * Removes temporary directories whose owner is gone: killed (even with SIGKILL) or ended without cleaning up. An owner
+     * is gone when no process has its PID, or the process with that PID started after the directory was made (the PID
+     * was reused). Directories of live rkmod processes are never touched.
+     */
+    public void sweepStale() {
+        Path tmp = root.resolve("tmp");
+        if (!Files.isDirectory(tmp)) {
+            return;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmp)) {
+            for (Path p : ds) {
+                if (isStale(p)) {
+                    FileOps.deleteQuietly(p);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort: 'rkmod cache clear' removes them too
+        }
+    }
+
+    static boolean isStale(Path p) {
+        var m = OWNED.matcher(p.getFileName().toString());
+        if (!m.matches()) {
+            return false;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        if (pid == ProcessHandle.current().pid()) {
+            return false;
+        }
+        Optional<ProcessHandle> h = ProcessHandle.of(pid);
+        if (h.isEmpty() || !h.get().isAlive()) {
+            return true;
+        }
+        Optional<Instant> started = h.get().info().startInstant();
+        try {
+            // the owner made (and since changed) the directory after it started; a process that started later reuses the PID
+            Instant changed = Files.getLastModifiedTime(p, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant();
+            return started.isPresent() && started.get().isAfter(changed);
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -144,7 +198,8 @@ public final class Cache {
         Path tmpRoot = root.resolve("tmp");
         Files.createDirectories(tmpRoot);
         Files.createDirectories(finalDir.getParent());
-        Path tmp = Files.createTempDirectory(tmpRoot, kind + "-" + key.shortHex() + "-");
+        sweepStale();
+        Path tmp = Files.createTempDirectory(tmpRoot, kind + "-" + key.shortHex() + OWNER + ProcessHandle.current().pid() + ".");
         boolean published = false;
         try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> FileOps.deleteQuietly(tmp))) {
             try {
@@ -171,7 +226,7 @@ public final class Cache {
             Files.writeString(tmp.resolve(ENTRY_FILE), GSON.toJson(meta), StandardCharsets.UTF_8);
             if (Files.exists(finalDir)) {
                 // an unreadable leftover (interrupted delete, truncated metadata): we hold the lock, replace it
-                FileOps.deleteTree(finalDir);
+                discard(finalDir);
             }
             FileOps.moveAtomically(tmp, finalDir);
             published = true;
@@ -213,7 +268,7 @@ public final class Cache {
         List<CacheEntry> removed = new ArrayList<>();
         for (CacheEntry e : list()) {
             if (kindOrNull == null || kindOrNull.equals(e.kind())) {
-                FileOps.deleteTree(e.dir());
+                discard(e.dir());
                 removed.add(e);
             }
         }
@@ -227,7 +282,7 @@ public final class Cache {
                 try (DirectoryStream<Path> entries = Files.newDirectoryStream(kindDir, Files::isDirectory)) {
                     for (Path e : entries) {
                         if (read(e).isEmpty()) {
-                            FileOps.deleteTree(e);
+                            discard(e);
                         }
                     }
                 }
@@ -236,10 +291,45 @@ public final class Cache {
             throw unwritable(e);
         }
         if (kindOrNull == null) {
-            FileOps.deleteTree(root.resolve("tmp"));
+            // temporary directories of live rkmod processes are their builds in progress: leave them
+            Path tmp = root.resolve("tmp");
+            if (Files.isDirectory(tmp)) {
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmp)) {
+                    for (Path p : ds) {
+                        if (!OWNED.matcher(p.getFileName().toString()).matches() || isStale(p)) {
+                            FileOps.deleteTree(p);
+                        }
+                    }
+                } catch (IOException e) {
+                    throw unwritable(e);
+                }
+            }
             FileOps.deleteTree(root.resolve("logs"));
         }
         return removed;
+    }
+
+    /**
+     * Removes an entry so that it is gone at once: it is first renamed into {@code tmp/} (atomically, so no reader and no
+     * interrupted run ever sees a half-deleted entry that still has its metadata), then deleted there.
+     */
+    private void discard(Path entryDir) {
+        List<Path> mounted = dev.rkmod.infra.fs.Mounts.under(entryDir);
+        if (!mounted.isEmpty()) {
+            FileOps.deleteTree(entryDir); // refuses, naming the mount
+        }
+        Path aside;
+        try {
+            Files.createDirectories(root.resolve("tmp"));
+            aside = root.resolve("tmp").resolve("discard-" + entryDir.getFileName() + OWNER
+                    + ProcessHandle.current().pid() + "." + System.nanoTime());
+            FileOps.moveAtomically(entryDir, aside);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            throw unwritable(e);
+        }
+        FileOps.deleteTree(aside);
     }
 
     private Optional<CacheEntry> read(Path dir) {

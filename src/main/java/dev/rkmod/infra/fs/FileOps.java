@@ -25,7 +25,7 @@ public final class FileOps {
         Path dir = target.toAbsolutePath().getParent();
         try {
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            Path tmp = Files.createTempFile(dir, "." + target.getFileName() + OWNER + ProcessHandle.current().pid() + ".", ".tmp");
             try {
                 Files.write(tmp, content);
                 if (Files.exists(target)) {
@@ -52,6 +52,35 @@ public final class FileOps {
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write " + target, reason(e),
                     "Check that the directory exists, is writable and has free space", e);
+        }
+    }
+
+    private static final String OWNER = ".pid";
+    private static final java.util.regex.Pattern OWNED_TEMP = java.util.regex.Pattern.compile("\\..*\\.pid(\\d+)\\.\\d+\\.tmp");
+
+    /** A temporary file's name prefix in {@code dir} that names this process as its owner (see {@link #sweepStaleTemps}). */
+    public static String ownedTempPrefix(String name) {
+        return "." + name + OWNER + ProcessHandle.current().pid() + ".";
+    }
+
+    /**
+     * Removes the temporary files that {@link #writeAtomically} (or {@link #ownedTempPrefix}) left in {@code dir} when
+     * their process was killed before it could remove them: {@code .NAME.pidPID.RANDOM.tmp} whose PID is gone.
+     */
+    public static void sweepStaleTemps(Path dir) {
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".*.tmp")) {
+            for (Path p : ds) {
+                var m = OWNED_TEMP.matcher(p.getFileName().toString());
+                if (!m.matches() || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                long pid = Long.parseLong(m.group(1));
+                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort: a leftover temporary file is litter, never an output
         }
     }
 

@@ -62,7 +62,7 @@ public final class ProcessRunner {
 
     /** Runs the call to completion. Throws {@link ProcessFailedException} on failure unless allowed. */
     public ProcessResult run(ProcessSpec spec) {
-        ProcessBuilder pb = new ProcessBuilder(spec.argv());
+        ProcessBuilder pb = new ProcessBuilder(reaped(spec.argv()));
         if (spec.workDir() != null) {
             pb.directory(spec.workDir().toFile());
         }
@@ -136,6 +136,143 @@ public final class ProcessRunner {
             throw failure(spec, result);
         }
         return result;
+    }
+
+    /**
+     * The argument vector wrapped so that the program and everything it starts die with rkmod, even when rkmod is
+     * killed with SIGKILL and no shutdown hook runs: {@code setpriv --pdeathsig KILL} makes the kernel kill the wrapper
+     * when this JVM dies, and as root {@code unshare --pid --fork --kill-child} runs the program as the first process
+     * of its own PID namespace, so that its children, grandchildren and daemons go with it. The program is looked up
+     * on rkmod's PATH first, as ProcessBuilder would; a program that cannot be found is left unwrapped, so that the
+     * failure to start it is reported as before.
+     */
+    static List<String> reaped(List<String> argv) {
+        Reaper r = Reaper.INSTANCE;
+        if (r == Reaper.NONE) {
+            return argv;
+        }
+        Path program = resolve(argv.get(0));
+        if (program == null) {
+            return argv;
+        }
+        List<String> out = new ArrayList<>(List.of(SETPRIV, "--pdeathsig", "KILL", "--"));
+        if (r == Reaper.PID_NAMESPACE) {
+            out.addAll(List.of(UNSHARE, "--pid", "--fork", "--kill-child=KILL", "--"));
+        }
+        out.add(program.toString());
+        out.addAll(argv.subList(1, argv.size()));
+        return out;
+    }
+
+    private static final String SETPRIV = "/usr/bin/setpriv";
+    private static final String UNSHARE = "/usr/bin/unshare";
+
+    /** How children are tied to rkmod's life; probed once. */
+    private enum Reaper {
+        NONE, PARENT_DEATH_SIGNAL, PID_NAMESPACE;
+
+        static final Reaper INSTANCE = probe();
+
+        private static Reaper probe() {
+            if (System.getenv("RKMOD_NO_REAPER") != null || !Files.isExecutable(Path.of(SETPRIV))) {
+                return NONE;
+            }
+            if (!Files.isExecutable(Path.of(UNSHARE))) {
+                return PARENT_DEATH_SIGNAL;
+            }
+            try {
+                Process p = new ProcessBuilder(SETPRIV, "--pdeathsig", "KILL", "--", UNSHARE, "--pid", "--fork",
+                        "--kill-child=KILL", "--", "/bin/true")
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+                if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
+                    return PID_NAMESPACE;
+                }
+                p.destroyForcibly();
+            } catch (IOException e) {
+                return NONE;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return PARENT_DEATH_SIGNAL; // not root: the program itself still dies with rkmod
+        }
+    }
+
+    private static Path resolve(String program) {
+        if (program.contains("/")) {
+            Path p = Path.of(program).toAbsolutePath();
+            return Files.isExecutable(p) && !Files.isDirectory(p) ? p : null;
+        }
+        String path = System.getenv("PATH");
+        for (String d : (path == null ? "/usr/bin:/bin" : path).split(":")) {
+            if (d.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(d, program).toAbsolutePath();
+            if (Files.isExecutable(p) && !Files.isDirectory(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** A program that runs beside rkmod (such as the holder of a mount namespace) until it is closed. */
+    public static final class Background implements AutoCloseable {
+        private final Process process;
+
+        private Background(Process process) {
+            this.process = process;
+        }
+
+        /** The process rkmod started (a wrapper, when children are tied to rkmod's life). */
+        public ProcessHandle handle() {
+            return process.toHandle();
+        }
+
+        public boolean isAlive() {
+            return process.isAlive();
+        }
+
+        /** Ends it and everything it started, and waits for that. */
+        @Override
+        public void close() {
+            killTree(process);
+            LIVE.remove(process);
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Starts {@code spec} in the background, its output discarded and its input an open pipe. It is ended by
+     * {@link Background#close()}, when rkmod exits, and (through the same wrapper as {@link #run}) when rkmod is killed.
+     */
+    public Background start(ProcessSpec spec) {
+        ProcessBuilder pb = new ProcessBuilder(reaped(spec.argv()));
+        if (spec.workDir() != null) {
+            pb.directory(spec.workDir().toFile());
+        }
+        Map<String, String> env = pb.environment();
+        spec.env().forEach((k, v) -> {
+            if (v == null) {
+                env.remove(k);
+            } else {
+                env.put(k, v);
+            }
+        });
+        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        try {
+            Process p = pb.start();
+            LIVE.add(p);
+            return new Background(p);
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot run '" + spec.argv().get(0) + "'",
+                    "The program is not installed or not executable (" + e.getMessage() + ")",
+                    "Install it (util-linux provides unshare, nsenter and setpriv)", e);
+        }
     }
 
     private void pump(Process process, ProcessSpec spec, BufferedWriter writer, List<String> captured,

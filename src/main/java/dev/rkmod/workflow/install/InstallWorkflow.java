@@ -233,7 +233,8 @@ public final class InstallWorkflow {
                 existing = existing.getParent();
             }
             try {
-                Path probe = Files.createTempFile(existing, ".rkmod-probe-", ".tmp");
+                FileOps.sweepStaleTemps(existing); // what a killed 'install' left
+                Path probe = Files.createTempFile(existing, FileOps.ownedTempPrefix("rkmod-probe"), ".tmp");
                 Files.delete(probe);
             } catch (IOException | SecurityException e) {
                 throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write to " + existing + " in the root " + root,

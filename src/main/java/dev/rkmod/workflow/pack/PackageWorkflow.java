@@ -60,6 +60,7 @@ public final class PackageWorkflow {
     public Result pack(PackageRequest req) {
         long start = System.nanoTime();
         Path out = req.out().toAbsolutePath().normalize();
+        recoverInterrupted(out);
         if (req.format().isDistroPackage()) {
             DistroPackage.revision(req.revision());
             DistroPackage.maintainer(req.maintainer());
@@ -109,7 +110,7 @@ public final class PackageWorkflow {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot create " + parent, e.getMessage(), null, e);
         }
         Path staging = ctx.cache().scratch("package");
-        Path tmpOut = parent.resolve("." + out.getFileName() + ".rkmod-tmp-" + ProcessHandle.current().pid());
+        Path tmpOut = parent.resolve("." + out.getFileName() + TMP + ProcessHandle.current().pid());
         try (Cleanup.Handle ignored = Cleanup.register(Cleanup.Phase.FILES, () -> {
             FileOps.deleteQuietly(staging);
             FileOps.deleteQuietly(tmpOut);
@@ -343,7 +344,13 @@ public final class PackageWorkflow {
             if (!force) {
                 throw new RkmodException(ExitCode.USAGE, out + " already exists", null, "Pass --force to replace it");
             }
-            Path old = out.resolveSibling("." + out.getFileName() + ".rkmod-old-" + ProcessHandle.current().pid());
+            if (!Files.isDirectory(out, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(tmp, LinkOption.NOFOLLOW_LINKS)) {
+                FileOps.moveAtomically(tmp, out); // one rename replaces a file: the old one or the new one, never none
+                return;
+            }
+            // a directory cannot be replaced by one rename: the old one is set aside first, and restored by the next run
+            // if rkmod is killed between the two renames (see recoverInterrupted)
+            Path old = out.resolveSibling("." + out.getFileName() + OLD + ProcessHandle.current().pid());
             FileOps.moveAtomically(out, old);
             FileOps.moveAtomically(tmp, out);
             if (Files.isDirectory(old, LinkOption.NOFOLLOW_LINKS)) {
@@ -354,6 +361,47 @@ public final class PackageWorkflow {
             return;
         }
         FileOps.moveAtomically(tmp, out);
+    }
+
+    private static final String TMP = ".rkmod-tmp-";
+    private static final String OLD = ".rkmod-old-";
+
+    /**
+     * Repairs what a killed {@code package} left beside {@code out}: a package set aside to be replaced is put back when
+     * nothing took its place, and temporary siblings of processes that are gone are removed.
+     */
+    static void recoverInterrupted(Path out) {
+        Path parent = out.getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            return;
+        }
+        String base = "." + out.getFileName();
+        try (var ds = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(base + ".rkmod-"))) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                String rest = name.substring(base.length());
+                boolean old = rest.startsWith(OLD);
+                if (!old && !rest.startsWith(TMP)) {
+                    continue;
+                }
+                long pid;
+                try {
+                    pid = Long.parseLong(rest.substring((old ? OLD : TMP).length()));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue;
+                }
+                if (old && !Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
+                    FileOps.moveAtomically(p, out);
+                } else {
+                    FileOps.deleteQuietly(p);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort; the checks below still refuse or replace what is there
+        }
     }
 
     /** The real path of {@code p}, or of its nearest existing parent with the rest appended. */

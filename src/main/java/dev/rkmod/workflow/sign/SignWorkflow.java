@@ -85,6 +85,8 @@ public final class SignWorkflow {
         PrivateKey pk = Keys.privateKey(key, insecureKeyPerms);
         X509CertificateHolder certificate = Keys.certificate(cert);
         Keys.checkPair(pk, certificate, key, cert);
+        modules.stream().map(m -> out.orElse(m).toAbsolutePath().getParent()).filter(java.util.Objects::nonNull).distinct()
+                .forEach(FileOps::sweepStaleTemps); // what a killed 'sign' left
         ThreadLocal<CMSSignedDataGenerator> generators = ThreadLocal.withInitial(() -> generator(pk, certificate, hash));
         return modules.parallelStream().map(m -> {
             try {

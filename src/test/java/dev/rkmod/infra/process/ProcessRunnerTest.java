@@ -64,17 +64,21 @@ class ProcessRunnerTest {
     @Test
     void timeoutKillsTheProcessAndItsChildren() throws Exception {
         ProcessRunner runner = new ProcessRunner(e -> { }, tmp);
-        Path pidFile = tmp.resolve("child.pid");
         Path finished = tmp.resolve("finished");
+        // a unique duration names the grandchild (as root the program runs in its own PID namespace, where $! is no host PID)
+        String sleep = "300." + (1_000_000 + System.nanoTime() % 1_000_000);
         ProcessFailedException ex = catchThrowableOfType(ProcessFailedException.class, () -> runner.run(
-                ProcessSpec.of("sh", "-c", "sleep 300 & echo $! > " + pidFile + "; wait $! && touch " + finished)
+                ProcessSpec.of("sh", "-c", "sleep " + sleep + " & wait $! && touch " + finished)
                         .timeout(Duration.ofMillis(700)).label("hang")));
         assertThat(ex.result().timedOut()).isTrue();
         assertThat(ex.paragraph()).contains("'hang' did not finish within 700 ms and was stopped");
         // stopped, not waited out: the sleep never completed (touch runs only after a sleep that ran its course)
         assertThat(finished).doesNotExist();
-        long child = Long.parseLong(Files.readString(pidFile).trim());
-        assertThat(goneWithin(child, 5_000)).as("grandchild sleep still alive 5 s after the kill").isTrue();
+        long end = System.currentTimeMillis() + 5_000;
+        while (ProcessHandle.allProcesses().anyMatch(h -> h.info().arguments().map(a -> List.of(a).contains(sleep)).orElse(false))) {
+            assertThat(System.currentTimeMillis()).as("grandchild sleep still alive 5 s after the kill").isLessThan(end);
+            Thread.sleep(20);
+        }
     }
 
     /** SIGKILL is asynchronous: on a loaded machine the process may need a moment to die. */
