@@ -22,6 +22,17 @@ public final class Main {
         PrintWriter o = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         try {
+            // the short paths skip building picocli's model (about 0.1 s of a 0.15 s start)
+            if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+                for (String line : new VersionProvider().getVersion()) {
+                    o.println(line);
+                }
+                return 0;
+            }
+            Integer plainInfo = InfoCommand.plain(new Session(o, e, host, tty), args);
+            if (plainInfo != null) {
+                return plainInfo;
+            }
             return Cli.commandLine(new Session(o, e, host, tty), args).execute(args);
         } catch (Throwable t) {
             e.println("rkmod: error: Internal error: " + t + ". This is a bug in rkmod (or the machine ran out of memory)."

@@ -19,7 +19,7 @@ public final class ElfFile {
     /** One section header. */
     public record Section(int index, String name, long type, long flags, long offset, long size, long link, long entsize) { }
 
-    private final byte[] data;
+    private final ByteBuffer data;
     private final int length;
     private final boolean is64;
     private final ByteOrder order;
@@ -27,26 +27,27 @@ public final class ElfFile {
     private final int machine;
     private final List<Section> sections;
 
-    private ElfFile(byte[] data, int length) {
-        this.data = data;
+    private ElfFile(ByteBuffer buffer, int length) {
+        this.data = buffer.duplicate();
         this.length = length;
         if (length < 16) {
             throw truncated("the ELF identification");
         }
-        if (data[0] != 0x7F || data[1] != 'E' || data[2] != 'L' || data[3] != 'F') {
+        if (data.get(0) != 0x7F || data.get(1) != 'E' || data.get(2) != 'L' || data.get(3) != 'F') {
             throw new FormatException(FormatException.Reason.BAD_MAGIC, "Not an ELF file",
                     "It does not start with 0x7F 'E' 'L' 'F'", "Pass a kernel module (.ko)");
         }
-        int cls = data[4];
+        int cls = data.get(4);
         if (cls != 1 && cls != 2) {
             throw corrupt("EI_CLASS is " + cls);
         }
         is64 = cls == 2;
-        int enc = data[5];
+        int enc = data.get(5);
         if (enc != 1 && enc != 2) {
             throw corrupt("EI_DATA is " + enc);
         }
         order = enc == 1 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+        data.order(order);
         int ehsize = is64 ? 64 : 52;
         if (length < ehsize) {
             throw truncated("the ELF header");
@@ -93,7 +94,7 @@ public final class ElfFile {
             long entsize = is64 ? u64(at + 0x38) : u32(at + 0x24);
             raw.add(new long[] {name, stype, flags, off, size, link, entsize});
         }
-        byte[] names = null;
+        boolean names = false;
         int namesOff = 0;
         long namesLen = 0;
         if (shstrndx != SHN_UNDEF) {
@@ -102,14 +103,14 @@ public final class ElfFile {
             }
             long[] s = raw.get((int) shstrndx);
             check(s[3], s[4], "the section name table");
-            names = data;
+            names = true;
             namesOff = (int) s[3];
             namesLen = s[4];
         }
         List<Section> list = new ArrayList<>();
         for (int i = 0; i < raw.size(); i++) {
             long[] s = raw.get(i);
-            String n = names == null ? "" : cString(namesOff, namesLen, s[0]);
+            String n = names ? cString(namesOff, namesLen, s[0]) : "";
             list.add(new Section(i, n, s[1], s[2], s[3], s[4], s[5], s[6]));
         }
         sections = List.copyOf(list);
@@ -118,6 +119,17 @@ public final class ElfFile {
     /** Parses the first {@code length} bytes of {@code data} (the rest, e.g. a signature, is ignored). */
     public static ElfFile parse(byte[] data, int length) {
         if (length < 0 || length > data.length) {
+            throw new IllegalArgumentException("length");
+        }
+        return new ElfFile(ByteBuffer.wrap(data), length);
+    }
+
+    /**
+     * Parses the first {@code length} bytes of a buffer, e.g. a mapped file: only the pages of the headers and of the
+     * sections asked for are read.
+     */
+    public static ElfFile parse(ByteBuffer data, int length) {
+        if (length < 0 || length > data.limit()) {
             throw new IllegalArgumentException("length");
         }
         return new ElfFile(data, length);
@@ -154,7 +166,7 @@ public final class ElfFile {
         }
         check(s.offset(), s.size(), "section " + s.name());
         byte[] out = new byte[(int) s.size()];
-        System.arraycopy(data, (int) s.offset(), out, 0, out.length);
+        data.get((int) s.offset(), out);
         return out;
     }
 
@@ -187,12 +199,13 @@ public final class ElfFile {
             int shndx;
             long value;
             if (is64) {
-                info = data[a + 4] & 0xFF;
+                info = data.get(a + 4) & 0xFF;
                 shndx = u16(a + 6);
-                value = at(a + 8, 8).getLong();
+                check(a + 8, 8, "a symbol");
+                value = data.getLong(a + 8);
             } else {
                 value = u32(a + 4);
-                info = data[a + 12] & 0xFF;
+                info = data.get(a + 12) & 0xFF;
                 shndx = u16(a + 14);
             }
             String n = name == 0 ? "" : cString((int) strtab.offset(), strtab.size(), name);
@@ -235,11 +248,17 @@ public final class ElfFile {
             throw corrupt("a section name index " + index + " is past the name table (" + tableLen + " bytes)");
         }
         int start = (int) (tableOff + index);
-        int end = Bytes.indexOf(data, (byte) 0, start, (int) (tableOff + tableLen));
-        if (end < 0) {
+        int limit = (int) (tableOff + tableLen);
+        int end = start;
+        while (end < limit && data.get(end) != 0) {
+            end++;
+        }
+        if (end >= limit) {
             throw corrupt("a section name is not NUL-terminated");
         }
-        return new String(data, start, end - start, StandardCharsets.UTF_8);
+        byte[] b = new byte[end - start];
+        data.get(start, b);
+        return new String(b, StandardCharsets.UTF_8);
     }
 
     private void check(long off, long len, String what) {
@@ -248,21 +267,19 @@ public final class ElfFile {
         }
     }
 
-    private ByteBuffer at(int off, int n) {
-        check(off, n, "a header field");
-        return ByteBuffer.wrap(data, off, n).order(order);
-    }
-
     private int u16(int off) {
-        return at(off, 2).getShort() & 0xFFFF;
+        check(off, 2, "a header field");
+        return data.getShort(off) & 0xFFFF;
     }
 
     private long u32(int off) {
-        return at(off, 4).getInt() & 0xFFFFFFFFL;
+        check(off, 4, "a header field");
+        return data.getInt(off) & 0xFFFFFFFFL;
     }
 
     private long u64(int off) {
-        long v = at(off, 8).getLong();
+        check(off, 8, "a header field");
+        long v = data.getLong(off);
         if (v < 0) {
             throw corrupt("a 64-bit field at " + off + " is larger than any file");
         }
