@@ -232,9 +232,10 @@ public final class ElfFile {
         if (descOff + descsz > n.length) {
             throw corrupt("the build-id note runs past its section");
         }
-        StringBuilder sb = new StringBuilder();
+        StringBuilder sb = new StringBuilder((int) descsz * 2);
         for (long i = 0; i < descsz; i++) {
-            sb.append(String.format("%02x", n[(int) (descOff + i)] & 0xFF));
+            int v = n[(int) (descOff + i)] & 0xFF;
+            sb.append(Character.forDigit(v >> 4, 16)).append(Character.forDigit(v & 0xF, 16));
         }
         return Optional.of(sb.toString());
     }
