@@ -115,6 +115,35 @@ class ShortPathsTest {
     }
 
     @Test
+    void aLargeBatchIsPrintedInOrderWithItsBadFileNamedLikeASmallOne() throws Exception {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("info"));
+        byte[] module = Files.readAllBytes(ko);
+        for (int i = 0; i < 100; i++) {
+            Path m = fs.resolve("m" + i + ".ko");
+            Files.write(m, i == 50 ? java.util.Arrays.copyOf(module, 40) : module);
+            args.add(m.toString());
+        }
+        CliRun two = CliRun.run(host, args.toArray(String[]::new)); // 100 modules: read on a second thread
+        assertThat(two.exit()).isEqualTo(2);
+        assertThat(two.err().lines().toList()).hasSize(1).allMatch(l -> l.startsWith("rkmod: error: " + fs.resolve("m50.ko")));
+        java.util.List<String> names = two.out().lines().filter(l -> l.startsWith("filename:")).toList();
+        assertThat(names).hasSize(99);
+        for (int i = 0, n = 0; i < 100; i++) {
+            if (i != 50) {
+                assertThat(names.get(n++)).isEqualTo("filename:       " + fs.resolve("m" + i + ".ko"));
+            }
+        }
+        System.setProperty("rkmod.info.threads", "1");
+        try {
+            CliRun one = CliRun.run(host, args.toArray(String[]::new));
+            assertThat(one.out()).isEqualTo(two.out());
+            assertThat(one.err()).isEqualTo(two.err());
+        } finally {
+            System.clearProperty("rkmod.info.threads");
+        }
+    }
+
+    @Test
     void everyLazilyRegisteredCommandIsTheOneItsNameSays() {
         assertThat(RkmodCommand.SUBCOMMANDS).hasSize(18).containsKeys("info", "sign", "kernel", "help");
         RkmodCommand.SUBCOMMANDS.keySet().forEach(name -> {
