@@ -108,13 +108,14 @@ final class InfoCommand implements Callable<Integer> {
     /** Text without a tree: each module is printed as soon as it is read, through one buffer. */
     private int stream() {
         PrintWriter w = session.out();
-        StringBuilder sb = new StringBuilder(1 << 16);
+        // a new buffer after each flush: one non-Latin-1 character would keep a reused one in UTF-16 for good
+        StringBuilder[] sb = {new StringBuilder(1 << 16)};
         int[] worst = {ExitCode.OK.code()};
         new InfoWorkflow().each(modules, field == null ? InfoWorkflow.Need.ALL : InfoWorkflow.needFor(field), o -> {
             if (o.error().isPresent()) {
                 // like modinfo: name the bad file on standard error and go on with the others
-                w.append(sb);
-                sb.setLength(0);
+                w.append(sb[0]);
+                sb[0] = new StringBuilder(1 << 16);
                 w.flush();
                 session.err().println("rkmod: error: " + o.error().get().paragraph());
                 session.err().flush();
@@ -122,16 +123,18 @@ final class InfoCommand implements Callable<Integer> {
                 return;
             }
             if (field != null) {
-                o.report().get().field(field).forEach(v -> sb.append(v).append('\n'));
+                for (String v : o.report().get().field(field)) {
+                    sb[0].append(v).append('\n');
+                }
             } else {
-                text(sb, o.report().get());
+                text(sb[0], o.report().get());
             }
-            if (sb.length() >= 1 << 15) {
-                w.append(sb);
-                sb.setLength(0);
+            if (sb[0].length() >= 1 << 15) {
+                w.append(sb[0]);
+                sb[0] = new StringBuilder(1 << 16);
             }
         });
-        w.append(sb);
+        w.append(sb[0]);
         w.flush();
         return worst[0];
     }
@@ -162,11 +165,13 @@ final class InfoCommand implements Callable<Integer> {
     /** modinfo's "%-15s %s\n" of "key:" and the value. */
     private static void line(StringBuilder w, String key, String value) {
         w.append(key).append(':');
-        for (int i = key.length() + 1; i < 15; i++) {
-            w.append(' ');
+        if (key.length() < 14) {
+            w.append(PAD, 0, 14 - key.length());
         }
         w.append(' ').append(value).append('\n');
     }
+
+    private static final String PAD = "              ";
 
     /** "0x%08x name". */
     private static String version(InfoWorkflow.Version v) {

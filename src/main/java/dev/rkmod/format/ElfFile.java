@@ -82,35 +82,36 @@ public final class ElfFile {
             throw truncated("the section header table (" + shnum + " entries)");
         }
         check(shoff, shnum * shentsize, "the section header table");
-        List<long[]> raw = new ArrayList<>();
-        for (long i = 0; i < shnum; i++) {
-            int at = (int) (shoff + i * shentsize);
-            long name = u32(at);
-            long stype = u32(at + 4);
-            long flags = is64 ? u64(at + 8) : u32(at + 8);
-            long off = is64 ? u64(at + 0x18) : u32(at + 0x10);
-            long size = is64 ? u64(at + 0x20) : u32(at + 0x14);
-            long link = u32(at + (is64 ? 0x28 : 0x18));
-            long entsize = is64 ? u64(at + 0x38) : u32(at + 0x24);
+        // the table and the name table are copied out in one read each and decoded from the heap: a buffer read per
+        // field and per name byte costs more than the rest of a module's parse
+        byte[] sh = new byte[(int) (shnum * shentsize)];
+        data.get((int) shoff, sh);
+        List<long[]> raw = new ArrayList<>((int) shnum);
+        for (int i = 0; i < shnum; i++) {
+            int at = i * shentsize;
+            long name = field(sh, at, 4);
+            long stype = field(sh, at + 4, 4);
+            long flags = is64 ? field64(sh, at + 8) : field(sh, at + 8, 4);
+            long off = is64 ? field64(sh, at + 0x18) : field(sh, at + 0x10, 4);
+            long size = is64 ? field64(sh, at + 0x20) : field(sh, at + 0x14, 4);
+            long link = field(sh, at + (is64 ? 0x28 : 0x18), 4);
+            long entsize = is64 ? field64(sh, at + 0x38) : field(sh, at + 0x24, 4);
             raw.add(new long[] {name, stype, flags, off, size, link, entsize});
         }
-        boolean names = false;
-        int namesOff = 0;
-        long namesLen = 0;
+        byte[] names = null;
         if (shstrndx != SHN_UNDEF) {
             if (shstrndx >= raw.size()) {
                 throw corrupt("e_shstrndx " + shstrndx + " is past " + raw.size() + " sections");
             }
             long[] s = raw.get((int) shstrndx);
             check(s[3], s[4], "the section name table");
-            names = true;
-            namesOff = (int) s[3];
-            namesLen = s[4];
+            names = new byte[(int) s[4]];
+            data.get((int) s[3], names);
         }
-        List<Section> list = new ArrayList<>();
+        List<Section> list = new ArrayList<>(raw.size());
         for (int i = 0; i < raw.size(); i++) {
             long[] s = raw.get(i);
-            String n = names ? cString(namesOff, namesLen, s[0]) : "";
+            String n = names != null ? name(names, s[0]) : "";
             list.add(new Section(i, n, s[1], s[2], s[3], s[4], s[5], s[6]));
         }
         sections = List.copyOf(list);
@@ -156,7 +157,12 @@ public final class ElfFile {
     }
 
     public Optional<Section> section(String name) {
-        return sections.stream().filter(s -> s.name().equals(name)).findFirst();
+        for (Section s : sections) {
+            if (s.name().equals(name)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
     }
 
     /** The bytes of a section (empty for SHT_NOBITS). */
@@ -260,6 +266,47 @@ public final class ElfFile {
         byte[] b = new byte[end - start];
         data.get(start, b);
         return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** An unsigned field of {@code n} bytes (at most 4) of a copied header, in the file's byte order. */
+    private long field(byte[] b, int off, int n) {
+        long v = 0;
+        if (order == ByteOrder.LITTLE_ENDIAN) {
+            for (int i = n - 1; i >= 0; i--) {
+                v = (v << 8) | (b[off + i] & 0xFF);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                v = (v << 8) | (b[off + i] & 0xFF);
+            }
+        }
+        return v;
+    }
+
+    private long field64(byte[] b, int off) {
+        long lo = field(b, order == ByteOrder.LITTLE_ENDIAN ? off : off + 4, 4);
+        long hi = field(b, order == ByteOrder.LITTLE_ENDIAN ? off + 4 : off, 4);
+        long v = (hi << 32) | lo;
+        if (v < 0) {
+            throw corrupt("a 64-bit field at " + off + " of a section header is larger than any file");
+        }
+        return v;
+    }
+
+    /** A NUL-terminated name in a copied name table. */
+    private static String name(byte[] table, long index) {
+        if (index >= table.length) {
+            throw corrupt("a section name index " + index + " is past the name table (" + table.length + " bytes)");
+        }
+        int start = (int) index;
+        int end = start;
+        while (end < table.length && table[end] != 0) {
+            end++;
+        }
+        if (end >= table.length) {
+            throw corrupt("a section name is not NUL-terminated");
+        }
+        return new String(table, start, end - start, StandardCharsets.UTF_8);
     }
 
     private void check(long off, long len, String what) {
