@@ -16,6 +16,13 @@ final class Cli {
         boolean debug = Arrays.asList(args).contains("--debug");
         boolean json = Arrays.asList(args).contains("--json");
         CommandLine cl = new CommandLine(RkmodCommand.class, new SessionFactory(session));
+        String first = args.length > 0 ? args[0] : "";
+        if (RkmodCommand.SUBCOMMANDS.containsKey(first) && !first.equals("help")) {
+            cl.addSubcommand(first, RkmodCommand.subcommand(first));
+        } else if (!(args.length == 1 && (first.equals("--version") || first.equals("-V")))) {
+            // usage, help, a typo (picocli suggests the nearest name) or completion: every command
+            RkmodCommand.SUBCOMMANDS.keySet().forEach(n -> cl.addSubcommand(n, RkmodCommand.subcommand(n)));
+        }
         cl.setOut(session.out());
         cl.setErr(session.err());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -46,7 +53,7 @@ final class Cli {
         return cl;
     }
 
-    private static void report(Session s, boolean json, ExitCode code, String paragraph) {
+    static void report(Session s, boolean json, ExitCode code, String paragraph) {
         if (json) {
             s.out().println(Json.write(new Failure(paragraph, code.code())));
         } else {

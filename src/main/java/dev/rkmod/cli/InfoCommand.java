@@ -37,8 +37,46 @@ final class InfoCommand implements Callable<Integer> {
         this.session = session;
     }
 
+    /**
+     * The plain {@code rkmod info [-F FIELD] FILE...} of a batch (what {@code xargs rkmod info} runs), without
+     * building picocli's model: null when the arguments are anything else, which picocli then parses as usual.
+     */
+    static Integer plain(Session session, String[] args) {
+        if (args.length < 2 || !args[0].equals("info")) {
+            return null;
+        }
+        InfoCommand c = new InfoCommand(session);
+        try {
+            for (int i = 1; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("-F") && c.field == null && i + 1 < args.length && !args[i + 1].startsWith("-")
+                        && !args[i + 1].startsWith("@")) {
+                    c.field = args[++i];
+                } else if (a.isEmpty() || a.startsWith("-") || a.startsWith("@")) {
+                    return null;
+                } else {
+                    c.modules.add(Path.of(a));
+                }
+            }
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
+        if (c.modules.isEmpty()) {
+            return null;
+        }
+        try {
+            return c.call();
+        } catch (RkmodException e) {
+            Cli.report(session, false, e.exitCode(), e.paragraph());
+            return e.exitCode().code();
+        }
+    }
+
     @Override
     public Integer call() {
+        if (!output.json() && kdir == null) {
+            return stream();
+        }
         List<InfoWorkflow.Outcome> outcomes = new InfoWorkflow().infoEach(modules, Optional.ofNullable(kdir));
         List<InfoWorkflow.Report> reports = outcomes.stream().flatMap(o -> o.report().stream()).toList();
         List<RkmodException> errors = outcomes.stream().flatMap(o -> o.error().stream()).toList();
@@ -67,7 +105,47 @@ final class InfoCommand implements Callable<Integer> {
         return Math.max(worst, problems ? ExitCode.CHECK_FAILED.code() : ExitCode.OK.code());
     }
 
+    /** Text without a tree: each module is printed as soon as it is read, through one buffer. */
+    private int stream() {
+        PrintWriter w = session.out();
+        // a new buffer after each flush: one non-Latin-1 character would keep a reused one in UTF-16 for good
+        StringBuilder[] sb = {new StringBuilder(1 << 16)};
+        int[] worst = {ExitCode.OK.code()};
+        new InfoWorkflow().each(modules, field == null ? InfoWorkflow.Need.ALL : InfoWorkflow.needFor(field), o -> {
+            if (o.error().isPresent()) {
+                // like modinfo: name the bad file on standard error and go on with the others
+                w.append(sb[0]);
+                sb[0] = new StringBuilder(1 << 16);
+                w.flush();
+                session.err().println("rkmod: error: " + o.error().get().paragraph());
+                session.err().flush();
+                worst[0] = Math.max(worst[0], o.error().get().exitCode().code());
+                return;
+            }
+            if (field != null) {
+                for (String v : o.report().get().field(field)) {
+                    sb[0].append(v).append('\n');
+                }
+            } else {
+                text(sb[0], o.report().get());
+            }
+            if (sb[0].length() >= 1 << 15) {
+                w.append(sb[0]);
+                sb[0] = new StringBuilder(1 << 16);
+            }
+        });
+        w.append(sb[0]);
+        w.flush();
+        return worst[0];
+    }
+
     private static void text(PrintWriter w, InfoWorkflow.Report r) {
+        StringBuilder sb = new StringBuilder();
+        text(sb, r);
+        w.append(sb);
+    }
+
+    private static void text(StringBuilder w, InfoWorkflow.Report r) {
         line(w, "filename", r.file().toAbsolutePath().toString());
         r.fields().forEach(e -> line(w, e.getKey(), e.getValue()));
         r.buildId().ifPresent(b -> line(w, "build-id", b));
@@ -84,12 +162,21 @@ final class InfoCommand implements Callable<Integer> {
         r.problems().forEach(p -> line(w, "check", "PROBLEM: " + p));
     }
 
-    private static void line(PrintWriter w, String key, String value) {
-        w.printf("%-15s %s%n", key + ":", value);
+    /** modinfo's "%-15s %s\n" of "key:" and the value. */
+    private static void line(StringBuilder w, String key, String value) {
+        w.append(key).append(':');
+        if (key.length() < 14) {
+            w.append(PAD, 0, 14 - key.length());
+        }
+        w.append(' ').append(value).append('\n');
     }
 
+    private static final String PAD = "              ";
+
+    /** "0x%08x name". */
     private static String version(InfoWorkflow.Version v) {
-        return String.format("0x%08x %s", v.crc(), v.name());
+        String hex = Long.toHexString(v.crc());
+        return "0x" + "00000000".substring(Math.min(8, hex.length())) + hex + " " + v.name();
     }
 
     /** --json: every module that could be read, and (only when there are any) the ones that could not. */

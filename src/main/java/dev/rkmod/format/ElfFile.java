@@ -19,7 +19,7 @@ public final class ElfFile {
     /** One section header. */
     public record Section(int index, String name, long type, long flags, long offset, long size, long link, long entsize) { }
 
-    private final byte[] data;
+    private final ByteBuffer data;
     private final int length;
     private final boolean is64;
     private final ByteOrder order;
@@ -27,26 +27,27 @@ public final class ElfFile {
     private final int machine;
     private final List<Section> sections;
 
-    private ElfFile(byte[] data, int length) {
-        this.data = data;
+    private ElfFile(ByteBuffer buffer, int length) {
+        this.data = buffer.duplicate();
         this.length = length;
         if (length < 16) {
             throw truncated("the ELF identification");
         }
-        if (data[0] != 0x7F || data[1] != 'E' || data[2] != 'L' || data[3] != 'F') {
+        if (data.get(0) != 0x7F || data.get(1) != 'E' || data.get(2) != 'L' || data.get(3) != 'F') {
             throw new FormatException(FormatException.Reason.BAD_MAGIC, "Not an ELF file",
                     "It does not start with 0x7F 'E' 'L' 'F'", "Pass a kernel module (.ko)");
         }
-        int cls = data[4];
+        int cls = data.get(4);
         if (cls != 1 && cls != 2) {
             throw corrupt("EI_CLASS is " + cls);
         }
         is64 = cls == 2;
-        int enc = data[5];
+        int enc = data.get(5);
         if (enc != 1 && enc != 2) {
             throw corrupt("EI_DATA is " + enc);
         }
         order = enc == 1 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+        data.order(order);
         int ehsize = is64 ? 64 : 52;
         if (length < ehsize) {
             throw truncated("the ELF header");
@@ -81,35 +82,36 @@ public final class ElfFile {
             throw truncated("the section header table (" + shnum + " entries)");
         }
         check(shoff, shnum * shentsize, "the section header table");
-        List<long[]> raw = new ArrayList<>();
-        for (long i = 0; i < shnum; i++) {
-            int at = (int) (shoff + i * shentsize);
-            long name = u32(at);
-            long stype = u32(at + 4);
-            long flags = is64 ? u64(at + 8) : u32(at + 8);
-            long off = is64 ? u64(at + 0x18) : u32(at + 0x10);
-            long size = is64 ? u64(at + 0x20) : u32(at + 0x14);
-            long link = u32(at + (is64 ? 0x28 : 0x18));
-            long entsize = is64 ? u64(at + 0x38) : u32(at + 0x24);
+        // the table and the name table are copied out in one read each and decoded from the heap: a buffer read per
+        // field and per name byte costs more than the rest of a module's parse
+        byte[] sh = new byte[(int) (shnum * shentsize)];
+        data.get((int) shoff, sh);
+        List<long[]> raw = new ArrayList<>((int) shnum);
+        for (int i = 0; i < shnum; i++) {
+            int at = i * shentsize;
+            long name = field(sh, at, 4);
+            long stype = field(sh, at + 4, 4);
+            long flags = is64 ? field64(sh, at + 8) : field(sh, at + 8, 4);
+            long off = is64 ? field64(sh, at + 0x18) : field(sh, at + 0x10, 4);
+            long size = is64 ? field64(sh, at + 0x20) : field(sh, at + 0x14, 4);
+            long link = field(sh, at + (is64 ? 0x28 : 0x18), 4);
+            long entsize = is64 ? field64(sh, at + 0x38) : field(sh, at + 0x24, 4);
             raw.add(new long[] {name, stype, flags, off, size, link, entsize});
         }
         byte[] names = null;
-        int namesOff = 0;
-        long namesLen = 0;
         if (shstrndx != SHN_UNDEF) {
             if (shstrndx >= raw.size()) {
                 throw corrupt("e_shstrndx " + shstrndx + " is past " + raw.size() + " sections");
             }
             long[] s = raw.get((int) shstrndx);
             check(s[3], s[4], "the section name table");
-            names = data;
-            namesOff = (int) s[3];
-            namesLen = s[4];
+            names = new byte[(int) s[4]];
+            data.get((int) s[3], names);
         }
-        List<Section> list = new ArrayList<>();
+        List<Section> list = new ArrayList<>(raw.size());
         for (int i = 0; i < raw.size(); i++) {
             long[] s = raw.get(i);
-            String n = names == null ? "" : cString(namesOff, namesLen, s[0]);
+            String n = names != null ? name(names, s[0]) : "";
             list.add(new Section(i, n, s[1], s[2], s[3], s[4], s[5], s[6]));
         }
         sections = List.copyOf(list);
@@ -118,6 +120,17 @@ public final class ElfFile {
     /** Parses the first {@code length} bytes of {@code data} (the rest, e.g. a signature, is ignored). */
     public static ElfFile parse(byte[] data, int length) {
         if (length < 0 || length > data.length) {
+            throw new IllegalArgumentException("length");
+        }
+        return new ElfFile(ByteBuffer.wrap(data), length);
+    }
+
+    /**
+     * Parses the first {@code length} bytes of a buffer, e.g. a mapped file: only the pages of the headers and of the
+     * sections asked for are read.
+     */
+    public static ElfFile parse(ByteBuffer data, int length) {
+        if (length < 0 || length > data.limit()) {
             throw new IllegalArgumentException("length");
         }
         return new ElfFile(data, length);
@@ -144,7 +157,12 @@ public final class ElfFile {
     }
 
     public Optional<Section> section(String name) {
-        return sections.stream().filter(s -> s.name().equals(name)).findFirst();
+        for (Section s : sections) {
+            if (s.name().equals(name)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
     }
 
     /** The bytes of a section (empty for SHT_NOBITS). */
@@ -154,7 +172,7 @@ public final class ElfFile {
         }
         check(s.offset(), s.size(), "section " + s.name());
         byte[] out = new byte[(int) s.size()];
-        System.arraycopy(data, (int) s.offset(), out, 0, out.length);
+        data.get((int) s.offset(), out);
         return out;
     }
 
@@ -187,12 +205,13 @@ public final class ElfFile {
             int shndx;
             long value;
             if (is64) {
-                info = data[a + 4] & 0xFF;
+                info = data.get(a + 4) & 0xFF;
                 shndx = u16(a + 6);
-                value = at(a + 8, 8).getLong();
+                check(a + 8, 8, "a symbol");
+                value = data.getLong(a + 8);
             } else {
                 value = u32(a + 4);
-                info = data[a + 12] & 0xFF;
+                info = data.get(a + 12) & 0xFF;
                 shndx = u16(a + 14);
             }
             String n = name == 0 ? "" : cString((int) strtab.offset(), strtab.size(), name);
@@ -219,9 +238,10 @@ public final class ElfFile {
         if (descOff + descsz > n.length) {
             throw corrupt("the build-id note runs past its section");
         }
-        StringBuilder sb = new StringBuilder();
+        StringBuilder sb = new StringBuilder((int) descsz * 2);
         for (long i = 0; i < descsz; i++) {
-            sb.append(String.format("%02x", n[(int) (descOff + i)] & 0xFF));
+            int v = n[(int) (descOff + i)] & 0xFF;
+            sb.append(Character.forDigit(v >> 4, 16)).append(Character.forDigit(v & 0xF, 16));
         }
         return Optional.of(sb.toString());
     }
@@ -235,11 +255,58 @@ public final class ElfFile {
             throw corrupt("a section name index " + index + " is past the name table (" + tableLen + " bytes)");
         }
         int start = (int) (tableOff + index);
-        int end = Bytes.indexOf(data, (byte) 0, start, (int) (tableOff + tableLen));
-        if (end < 0) {
+        int limit = (int) (tableOff + tableLen);
+        int end = start;
+        while (end < limit && data.get(end) != 0) {
+            end++;
+        }
+        if (end >= limit) {
             throw corrupt("a section name is not NUL-terminated");
         }
-        return new String(data, start, end - start, StandardCharsets.UTF_8);
+        byte[] b = new byte[end - start];
+        data.get(start, b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** An unsigned field of {@code n} bytes (at most 4) of a copied header, in the file's byte order. */
+    private long field(byte[] b, int off, int n) {
+        long v = 0;
+        if (order == ByteOrder.LITTLE_ENDIAN) {
+            for (int i = n - 1; i >= 0; i--) {
+                v = (v << 8) | (b[off + i] & 0xFF);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                v = (v << 8) | (b[off + i] & 0xFF);
+            }
+        }
+        return v;
+    }
+
+    private long field64(byte[] b, int off) {
+        long lo = field(b, order == ByteOrder.LITTLE_ENDIAN ? off : off + 4, 4);
+        long hi = field(b, order == ByteOrder.LITTLE_ENDIAN ? off + 4 : off, 4);
+        long v = (hi << 32) | lo;
+        if (v < 0) {
+            throw corrupt("a 64-bit field at " + off + " of a section header is larger than any file");
+        }
+        return v;
+    }
+
+    /** A NUL-terminated name in a copied name table. */
+    private static String name(byte[] table, long index) {
+        if (index >= table.length) {
+            throw corrupt("a section name index " + index + " is past the name table (" + table.length + " bytes)");
+        }
+        int start = (int) index;
+        int end = start;
+        while (end < table.length && table[end] != 0) {
+            end++;
+        }
+        if (end >= table.length) {
+            throw corrupt("a section name is not NUL-terminated");
+        }
+        return new String(table, start, end - start, StandardCharsets.UTF_8);
     }
 
     private void check(long off, long len, String what) {
@@ -248,21 +315,19 @@ public final class ElfFile {
         }
     }
 
-    private ByteBuffer at(int off, int n) {
-        check(off, n, "a header field");
-        return ByteBuffer.wrap(data, off, n).order(order);
-    }
-
     private int u16(int off) {
-        return at(off, 2).getShort() & 0xFFFF;
+        check(off, 2, "a header field");
+        return data.getShort(off) & 0xFFFF;
     }
 
     private long u32(int off) {
-        return at(off, 4).getInt() & 0xFFFFFFFFL;
+        check(off, 4, "a header field");
+        return data.getInt(off) & 0xFFFFFFFFL;
     }
 
     private long u64(int off) {
-        long v = at(off, 8).getLong();
+        check(off, 8, "a header field");
+        long v = data.getLong(off);
         if (v < 0) {
             throw corrupt("a 64-bit field at " + off + " is larger than any file");
         }

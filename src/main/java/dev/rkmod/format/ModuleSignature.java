@@ -45,6 +45,32 @@ public record ModuleSignature(int algo, int hash, int idType, int signerLen, int
                 Arrays.copyOfRange(ko, start, info), start));
     }
 
+    /** {@link #read(byte[])} of a buffer (e.g. a mapped file), reading only the trailer's bytes. */
+    public static Optional<ModuleSignature> read(ByteBuffer ko) {
+        int n = ko.limit();
+        int tail = MAGIC.length + INFO_SIZE;
+        if (n < tail) {
+            return Optional.empty();
+        }
+        byte[] end = new byte[tail];
+        ko.get(n - tail, end);
+        if (!isSigned(end)) {
+            return Optional.empty();
+        }
+        long sigLen = ByteBuffer.wrap(end, 8, 4).getInt() & 0xFFFFFFFFL;
+        int info = n - tail;
+        if (sigLen == 0 || sigLen > info) {
+            throw new FormatException(FormatException.Reason.CORRUPT, "The module signature trailer cannot be parsed",
+                    "Its signature length " + sigLen + " does not fit in the " + info + " bytes before it",
+                    "Sign the module again with 'rkmod sign --force'");
+        }
+        int start = (int) (info - sigLen);
+        byte[] cms = new byte[(int) sigLen];
+        ko.get(start, cms);
+        return Optional.of(new ModuleSignature(end[0] & 0xFF, end[1] & 0xFF, end[2] & 0xFF, end[3] & 0xFF, end[4] & 0xFF,
+                cms, start));
+    }
+
     /** The length of the module without its signature (the whole length when unsigned). */
     public static int unsignedLength(byte[] ko) {
         return read(ko).map(ModuleSignature::moduleLength).orElse(ko.length);

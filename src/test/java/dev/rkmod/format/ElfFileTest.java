@@ -52,6 +52,24 @@ class ElfFileTest {
     }
 
     @Test
+    void aMappedFileReadsLikeItsBytes() throws Exception {
+        Path o = gcc(MODINFO);
+        byte[] data = Files.readAllBytes(o);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(o)) {
+            ElfFile mapped = ElfFile.parse(ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size()), (int) ch.size());
+            ElfFile read = ElfFile.parse(data);
+            assertThat(mapped.sections()).isEqualTo(read.sections());
+            assertThat(ModInfo.of(mapped)).isEqualTo(ModInfo.of(read));
+            assertThat(mapped.symbols()).isEqualTo(read.symbols());
+            assertThat(ModInfo.of(mapped).get("name")).contains("elf_test");
+        }
+        // bounds still hold: a buffer cut short is a truncated file, not an exception of the buffer
+        java.nio.ByteBuffer cut = java.nio.ByteBuffer.wrap(data, 0, 100).slice();
+        assertThatThrownBy(() -> ElfFile.parse(cut, cut.limit())).isInstanceOf(FormatException.class)
+                .hasMessageContaining("truncated");
+    }
+
+    @Test
     void readsElf32() throws Exception {
         Path o;
         try {

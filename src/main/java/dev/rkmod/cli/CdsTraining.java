@@ -1,0 +1,82 @@
+package dev.rkmod.cli;
+
+import dev.rkmod.infra.host.Host;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The training run of rkmod's class-data-sharing archive: the launchers run
+ * {@code java -XX:ArchiveClassesAtExit=rkmod.jsa -cp rkmod.jar dev.rkmod.cli.CdsTraining}, and later runs map the
+ * classes this loaded instead of reading and verifying them again. It runs the short commands ({@code --version},
+ * {@code info} in its forms, {@code --help}) on a small module it writes, printing nothing.
+ */
+public final class CdsTraining {
+    private CdsTraining() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path dir = Files.createTempDirectory("rkmod-cds");
+        try {
+            Path ko = dir.resolve("training.ko");
+            Files.write(ko, module());
+            PrintStream none = new PrintStream(OutputStream.nullOutputStream());
+            Host host = Host.current();
+            String m = ko.toString();
+            for (String[] a : new String[][] {
+                {"--version"}, {"info", m}, {"info", "-F", "vermagic", m}, {"info", m, dir.resolve("missing.ko").toString()},
+                {"info", "--json", m}, {"--help"}, {"info", "--help"}}) {
+                Main.run(a, none, none, host, false);
+            }
+        } finally {
+            Files.deleteIfExists(dir.resolve("training.ko"));
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /** A minimal ELF64 relocatable object with .modinfo, __versions and a build-id note, as info reads them. */
+    static byte[] module() {
+        byte[] modinfo = "license=GPL\0description=training\0vermagic=6.1.0 SMP mod_unload modversions \0name=training\0depends=\0"
+                .getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer versions = ByteBuffer.allocate(2 * 64).order(ByteOrder.LITTLE_ENDIAN);
+        versions.putLong(0, 0x12345678L).put(8, "module_layout".getBytes(StandardCharsets.US_ASCII));
+        versions.putLong(64, 0x9abcdef0L).put(72, "_printk".getBytes(StandardCharsets.US_ASCII));
+        ByteBuffer note = ByteBuffer.allocate(12 + 4 + 20).order(ByteOrder.LITTLE_ENDIAN);
+        note.putInt(4).putInt(20).putInt(3).put("GNU\0".getBytes(StandardCharsets.US_ASCII));
+        String[] names = {"", ".modinfo", "__versions", ".note.gnu.build-id", ".shstrtab"};
+        StringBuilder strtab = new StringBuilder();
+        int[] nameOff = new int[names.length];
+        for (int i = 0; i < names.length; i++) {
+            nameOff[i] = strtab.length();
+            strtab.append(names[i]).append('\0');
+        }
+        byte[][] contents = {new byte[0], modinfo, versions.array(), note.array(),
+            strtab.toString().getBytes(StandardCharsets.US_ASCII)};
+        int[] types = {0, 1, 1, 7, 3};
+        int at = 64;
+        int[] offsets = new int[names.length];
+        for (int i = 0; i < names.length; i++) {
+            offsets[i] = at;
+            at += contents[i].length;
+        }
+        int shoff = (at + 7) & ~7;
+        ByteBuffer b = ByteBuffer.allocate(shoff + 64 * names.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {0x7F, 'E', 'L', 'F', 2, 1, 1});
+        b.putShort(16, (short) 1).putShort(18, (short) 62).putInt(20, 1).putLong(0x28, shoff)
+                .putShort(0x34, (short) 64).putShort(0x3A, (short) 64).putShort(0x3C, (short) names.length)
+                .putShort(0x3E, (short) (names.length - 1));
+        for (int i = 0; i < names.length; i++) {
+            b.put(offsets[i], contents[i]);
+            int h = shoff + 64 * i;
+            b.putInt(h, nameOff[i]).putInt(h + 4, types[i]).putLong(h + 0x18, i == 0 ? 0 : offsets[i])
+                    .putLong(h + 0x20, contents[i].length).putLong(h + 0x30, 1);
+        }
+        return b.array();
+    }
+}
