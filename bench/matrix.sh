@@ -3,7 +3,7 @@
 # their packages and completed headers cached), in the same run (medians of RUNS runs, the sides interleaved):
 #   speedup   the matrix against the same three 'rkmod build' + 'rkmod vmtest' runs one after another
 #             (goal: >= 1.6x on 2 cores)
-#   overhead  the matrix against the raw steps it runs, as bench/doctor-build-vmtest.sh measures them: the same make
+#   overhead  the matrix against the raw steps it runs, as bench/build-overhead.sh and bench/vmtest-overhead.sh measure them: the same make
 #             command lines (in the Debian roots under chroot for 6.12 and sid, mounted by hand), and QEMU on a
 #             hand-made cpio, the kernels as many at a time as the matrix runs them (goal: <= 10 %)
 # The module is one source for the three module APIs (as in MatrixIT): the three files 'rkmod new' writes, the kernel's

@@ -1,5 +1,6 @@
 package dev.rkmod.workflow.sign;
 
+import dev.rkmod.format.ModuleCms;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -17,6 +18,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
 
@@ -38,6 +41,10 @@ final class Keys {
                         "A module signing key must stay private", "Run 'chmod 600 " + file + "', or pass --insecure-key-perms");
             }
             byte[] data = Files.readAllBytes(file);
+            Optional<PrivateKey> fast = plainPemKey(data);
+            if (fast.isPresent()) {
+                return fast.get();
+            }
             if (isPem(data)) {
                 JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
                 return firstPem(data, o -> o instanceof PEMKeyPair kp ? conv.getKeyPair(kp).getPrivate()
@@ -92,11 +99,14 @@ final class Keys {
      * Refuses a certificate that does not belong to the key: a test signature made with the key must verify with the
      * certificate's public key. Without this check every module would be signed and then rejected by the kernel.
      */
-    static void checkPair(PrivateKey key, X509CertificateHolder cert, Path keyFile, Path certFile) {
+    static void checkPair(PrivateKey key, byte[] certDer, Path keyFile, Path certFile) {
         boolean ok;
+        String subject = "unreadable";
         try {
-            java.security.PublicKey pub = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter()
-                    .getCertificate(cert).getPublicKey();
+            java.security.cert.X509Certificate x509 = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory
+                    .getInstance("X.509").generateCertificate(new java.io.ByteArrayInputStream(certDer));
+            subject = x509.getSubjectX500Principal().getName();
+            java.security.PublicKey pub = x509.getPublicKey();
             String alg = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
             if (!pub.getAlgorithm().equals(key.getAlgorithm())) {
                 ok = false;
@@ -116,10 +126,115 @@ final class Keys {
         }
         if (!ok) {
             throw new RkmodException(ExitCode.USAGE, "The certificate " + certFile + " does not match the private key " + keyFile,
-                    "Its public key is not the key's (subject " + cert.getSubject() + "), so the kernel would reject every"
+                    "Its public key is not the key's (subject " + subject + "), so the kernel would reject every"
                             + " module signed this way; no module was touched",
                     "Pass the certificate made with this key (certs/signing_key.x509 beside certs/signing_key.pem)");
         }
+    }
+
+    /**
+     * The DER of the certificate in {@code file} (the first PEM certificate, or the DER file), checked to name an
+     * issuer and serial number. Plain PEM and DER are read without BouncyCastle; anything else goes through
+     * {@link #certificate(Path)} and its messages.
+     */
+    static byte[] certificateDer(Path file) {
+        try {
+            byte[] data = Files.readAllBytes(file);
+            byte[] der = isPem(data) ? firstPlainBlock(data, "CERTIFICATE").orElse(null) : data;
+            if (der != null) {
+                ModuleCms.signerOf(der);
+                return der;
+            }
+        } catch (IOException | RuntimeException e) {
+            // the general reader below says what is wrong
+        }
+        try {
+            return certificate(file).getEncoded();
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.USAGE, "Cannot read the certificate " + file, e.getMessage(),
+                    "Pass an X.509 certificate in PEM or DER");
+        }
+    }
+
+    /**
+     * The common key files, read with the JDK alone (no BouncyCastle classes to load): the first private key block of a
+     * PEM file when it is an unencrypted PKCS#8 'PRIVATE KEY' or a traditional 'RSA PRIVATE KEY'. Empty for anything
+     * else (EC traditional keys, encrypted keys, DER files, broken blocks), which the general reader handles.
+     */
+    private static Optional<PrivateKey> plainPemKey(byte[] data) {
+        try {
+            Optional<byte[]> pkcs8 = firstPlainBlock(data, "PRIVATE KEY");
+            if (pkcs8.isPresent()) {
+                try {
+                    return Optional.of(KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(pkcs8.get())));
+                } catch (java.security.spec.InvalidKeySpecException notRsa) {
+                    return Optional.of(KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8.get())));
+                }
+            }
+            Optional<byte[]> pkcs1 = firstPlainBlock(data, "RSA PRIVATE KEY");
+            if (pkcs1.isPresent()) {
+                // PrivateKeyInfo { version 0, rsaEncryption NULL, OCTET STRING { RSAPrivateKey } }
+                byte[] info = der(0x30, HexFormat.of().parseHex("020100300d06092a864886f70d0101010500"), der(0x04, pkcs1.get()));
+                return Optional.of(KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(info)));
+            }
+        } catch (java.security.GeneralSecurityException | RuntimeException e) {
+            // not a plain key: the general reader decides
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The decoded body of the first PEM block whose label ends with {@code label}'s last word, when that block is
+     * exactly {@code label} and carries no headers (no encryption); empty otherwise.
+     */
+    private static Optional<byte[]> firstPlainBlock(byte[] data, String label) {
+        String text = new String(data, StandardCharsets.ISO_8859_1);
+        String kind = label.substring(label.lastIndexOf(' ') + 1);
+        int at = 0;
+        while ((at = text.indexOf("-----BEGIN ", at)) >= 0) {
+            int labelEnd = text.indexOf("-----", at + 11);
+            if (labelEnd < 0) {
+                return Optional.empty();
+            }
+            String found = text.substring(at + 11, labelEnd);
+            at = labelEnd + 5;
+            if (!found.endsWith(kind)) {
+                continue;
+            }
+            String end = "-----END " + found + "-----";
+            int stop = text.indexOf(end, at);
+            if (!found.equals(label) || stop < 0) {
+                return Optional.empty();
+            }
+            String body = text.substring(at, stop);
+            if (body.indexOf(':') >= 0) {
+                return Optional.empty();
+            }
+            return Optional.of(Base64.getMimeDecoder().decode(body));
+        }
+        return Optional.empty();
+    }
+
+    private static byte[] der(int tag, byte[]... parts) {
+        int len = 0;
+        for (byte[] p : parts) {
+            len += p.length;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(len + 6);
+        out.write(tag);
+        if (len < 0x80) {
+            out.write(len);
+        } else {
+            int bytes = len > 0xffff ? 3 : len > 0xff ? 2 : 1;
+            out.write(0x80 | bytes);
+            for (int i = bytes - 1; i >= 0; i--) {
+                out.write(len >>> (8 * i));
+            }
+        }
+        for (byte[] p : parts) {
+            out.write(p, 0, p.length);
+        }
+        return out.toByteArray();
     }
 
     private static boolean isPem(byte[] data) {

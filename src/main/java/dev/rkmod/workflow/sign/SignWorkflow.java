@@ -3,33 +3,18 @@ package dev.rkmod.workflow.sign;
 import dev.rkmod.format.CompressedModule;
 import dev.rkmod.format.FormatException;
 import dev.rkmod.format.KernelConfig;
+import dev.rkmod.format.ModuleCms;
 import dev.rkmod.format.ModuleSignature;
 import dev.rkmod.infra.fs.FileOps;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
-import org.bouncycastle.asn1.DERNull;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cms.CMSException;
-import org.bouncycastle.cms.CMSProcessableByteArray;
-import org.bouncycastle.cms.CMSSignedData;
-import org.bouncycastle.cms.CMSSignedDataGenerator;
-import org.bouncycastle.cms.CMSSignatureEncryptionAlgorithmFinder;
-import org.bouncycastle.cms.SignerInformation;
-import org.bouncycastle.cms.SignerInfoGeneratorBuilder;
-import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
-import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.DigestCalculator;
-import org.bouncycastle.operator.DigestCalculatorProvider;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
+import java.security.Signature;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -83,144 +68,93 @@ public final class SignWorkflow {
             throw new RkmodException(ExitCode.USAGE, "Unsupported hash '" + hash + "'", "Supported: " + HASHES, null);
         }
         PrivateKey pk = Keys.privateKey(key, insecureKeyPerms);
-        X509CertificateHolder certificate = Keys.certificate(cert);
-        Keys.checkPair(pk, certificate, key, cert);
+        byte[] certDer = Keys.certificateDer(cert);
+        Keys.checkPair(pk, certDer, key, cert);
+        CmsMaker maker = pk.getAlgorithm().equals("RSA") && ModuleCms.supports(hash)
+                ? rsaMaker(pk, ModuleCms.signerOf(certDer), hash)
+                : bcMaker(pk, Keys.certificate(cert), hash);
         modules.stream().map(m -> out.orElse(m).toAbsolutePath().getParent()).filter(java.util.Objects::nonNull).distinct()
                 .forEach(FileOps::sweepStaleTemps); // what a killed 'sign' left
-        ThreadLocal<CMSSignedDataGenerator> generators = ThreadLocal.withInitial(() -> generator(pk, certificate, hash));
+        // two threads pay on two cores; each has its own Signature (JCA objects are not thread-safe)
         return modules.parallelStream().map(m -> {
             try {
-                return new SignOutcome(m, Optional.of(signOne(m, generators.get(), hash, out, force)), Optional.empty());
+                return new SignOutcome(m, Optional.of(signOne(m, maker, hash, out, force)), Optional.empty());
             } catch (RkmodException e) {
                 return new SignOutcome(m, Optional.empty(), Optional.of(e));
             }
         }).toList();
     }
 
-    private Signed signOne(Path m, CMSSignedDataGenerator generator, String hash, Optional<Path> out, boolean force) {
-            byte[] raw = read(m);
-            CompressedModule.Kind kind = CompressedModule.detect(raw);
-            byte[] plain = decompress(m, raw);
-            notAModule(m, plain);
-            if (ModuleSignature.isSigned(plain)) {
-                if (!force) {
-                    throw new RkmodException(ExitCode.USAGE, m + " is already signed",
-                            "Signing it again would stack a second signature", "Pass --force to replace the signature");
-                }
-                plain = Arrays.copyOf(plain, ModuleSignature.unsignedLength(plain));
+    /** Makes the CMS signature of the first {@code length} bytes of a module; safe to call from several threads. */
+    private interface CmsMaker {
+        byte[] cms(byte[] module, int length);
+    }
+
+    /**
+     * RSA: PKCS#1 v1.5 with the JDK's RSA (CRT when the key carries its primes, as every PEM key does), one Signature per
+     * thread, initialised once with the key; the module is hashed once, and the DER is written by {@link ModuleCms}.
+     */
+    private static CmsMaker rsaMaker(PrivateKey pk, ModuleCms.Signer signer, String hash) {
+        ThreadLocal<Signature> signatures = ThreadLocal.withInitial(() -> {
+            try {
+                Signature sig = Signature.getInstance(ModuleCms.jcaRsaAlgorithm(hash));
+                sig.initSign(pk);
+                return sig;
+            } catch (GeneralSecurityException e) {
+                throw signingFailed(e);
             }
-            byte[] cms = cms(plain, generator);
-            byte[] trailer = ModuleSignature.trailer(cms.length);
-            byte[] signed = new byte[plain.length + cms.length + trailer.length];
-            System.arraycopy(plain, 0, signed, 0, plain.length);
-            System.arraycopy(cms, 0, signed, plain.length, cms.length);
-            System.arraycopy(trailer, 0, signed, plain.length + cms.length, trailer.length);
-            Path dest = out.orElse(m);
-            FileOps.writeAtomically(dest, kind == CompressedModule.Kind.NONE ? signed : CompressedModule.compress(signed, kind));
-            return new Signed(m, dest, hash, cms.length, kind);
+        });
+        return (module, length) -> {
+            Signature sig = signatures.get();
+            try {
+                sig.update(module, 0, length);
+                return ModuleCms.signedData(hash, signer, sig.sign());
+            } catch (GeneralSecurityException e) {
+                throw signingFailed(e);
+            }
+        };
     }
 
-    static byte[] cms(byte[] module, CMSSignedDataGenerator gen) {
-        try {
-            return gen.generate(new CMSProcessableByteArray(module), false).getEncoded("DER");
-        } catch (CMSException | IOException e) {
-            throw new RkmodException(ExitCode.ENVIRONMENT, "Signing failed", e.getClass().getSimpleName() + ": " + e.getMessage(),
-                    "Check that the key and certificate belong together and the hash is supported");
-        }
+    /** Other keys (EC): BouncyCastle's CMS generator, one per thread. */
+    private static CmsMaker bcMaker(PrivateKey pk, org.bouncycastle.cert.X509CertificateHolder cert, String hash) {
+        ThreadLocal<org.bouncycastle.cms.CMSSignedDataGenerator> generators =
+                ThreadLocal.withInitial(() -> BcCms.generator(pk, cert, hash));
+        return (module, length) -> BcCms.cms(length == module.length ? module : Arrays.copyOf(module, length),
+                generators.get());
     }
 
-    /** A CMS generator for detached, attribute-less signatures as sign-file makes them; reusable per thread. */
-    static CMSSignedDataGenerator generator(PrivateKey key, X509CertificateHolder cert, String hash) {
-        try {
-            String keyAlg = key.getAlgorithm().equals("EC") ? "ECDSA" : "RSA";
-            ContentSigner signer = new JcaContentSignerBuilder(hash.toUpperCase(Locale.ROOT) + "with" + keyAlg).build(key);
-            CMSSignatureEncryptionAlgorithmFinder plainRsa = sigAlg -> keyAlg.equals("RSA")
-                    ? new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE) : sigAlg;
-            CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
-            DigestCalculatorProvider base = new JcaDigestCalculatorProviderBuilder().build();
-            // like OpenSSL, encode digest algorithms without parameters (BouncyCastle adds NULL for SHA-1)
-            DigestCalculatorProvider noParams = id -> {
-                DigestCalculator dc = base.get(id);
-                AlgorithmIdentifier bare = new AlgorithmIdentifier(id.getAlgorithm());
-                return new DigestCalculator() {
-                    @Override
-                    public AlgorithmIdentifier getAlgorithmIdentifier() {
-                        return bare;
-                    }
+    private static RkmodException signingFailed(GeneralSecurityException e) {
+        return new RkmodException(ExitCode.ENVIRONMENT, "Signing failed", e.getClass().getSimpleName() + ": " + e.getMessage(),
+                "Check that the key and certificate belong together and the hash is supported");
+    }
 
-                    @Override
-                    public java.io.OutputStream getOutputStream() {
-                        return dc.getOutputStream();
-                    }
-
-                    @Override
-                    public byte[] getDigest() {
-                        return dc.getDigest();
-                    }
-                };
-            };
-            gen.addSignerInfoGenerator(new SignerInfoGeneratorBuilder(noParams, plainRsa)
-                    .setDirectSignature(true).build(signer, cert));
-            return gen;
-        } catch (OperatorCreationException e) {
-            throw new RkmodException(ExitCode.ENVIRONMENT, "Signing failed", e.getClass().getSimpleName() + ": " + e.getMessage(),
-                    "Check that the key and certificate belong together and the hash is supported");
+    private Signed signOne(Path m, CmsMaker maker, String hash, Optional<Path> out, boolean force) {
+        byte[] raw = read(m);
+        CompressedModule.Kind kind = CompressedModule.detect(raw);
+        byte[] plain = kind == CompressedModule.Kind.NONE ? raw : decompress(m, raw);
+        notAModule(m, plain);
+        int length = plain.length;
+        if (ModuleSignature.isSigned(plain)) {
+            if (!force) {
+                throw new RkmodException(ExitCode.USAGE, m + " is already signed",
+                        "Signing it again would stack a second signature", "Pass --force to replace the signature");
+            }
+            length = ModuleSignature.unsignedLength(plain);
         }
+        byte[] cms = maker.cms(plain, length);
+        byte[] trailer = ModuleSignature.trailer(cms.length);
+        byte[] signed = new byte[length + cms.length + trailer.length];
+        System.arraycopy(plain, 0, signed, 0, length);
+        System.arraycopy(cms, 0, signed, length, cms.length);
+        System.arraycopy(trailer, 0, signed, length + cms.length, trailer.length);
+        // a whole new file renamed over the old one: a crash leaves the module unsigned or fully signed, never half
+        Path dest = out.orElse(m);
+        FileOps.writeAtomically(dest, kind == CompressedModule.Kind.NONE ? signed : CompressedModule.compress(signed, kind));
+        return new Signed(m, dest, hash, cms.length, kind);
     }
 
     public List<Checked> verify(List<Path> modules, Path cert) {
-        X509CertificateHolder certificate = Keys.certificate(cert);
-        List<Checked> out = new ArrayList<>();
-        for (Path m : modules) {
-            try {
-                out.add(verifyOne(m, certificate));
-            } catch (RkmodException e) {
-                out.add(new Checked(m, false, e.paragraph(), null, true));
-            }
-        }
-        return out;
-    }
-
-    private Checked verifyOne(Path m, X509CertificateHolder cert) {
-        byte[] plain;
-        Optional<ModuleSignature> sig;
-        try {
-            plain = CompressedModule.decompress(read(m));
-        } catch (FormatException e) { // cannot be read at all: reported as unreadable (exit 2), not as a bad signature
-            throw new RkmodException(ExitCode.USAGE, e.what(), e.why(), e.fix());
-        }
-        try {
-            sig = ModuleSignature.read(plain);
-        } catch (FormatException e) {
-            return new Checked(m, false, "the signature trailer cannot be parsed: " + e.why(), null);
-        }
-        if (sig.isEmpty()) {
-            return new Checked(m, false, "no signature", null);
-        }
-        try {
-            byte[] body = Arrays.copyOf(plain, sig.get().moduleLength());
-            CMSSignedData sd = new CMSSignedData(new CMSProcessableByteArray(body), sig.get().cms());
-            List<SignerInformation> signers = new ArrayList<>(sd.getSignerInfos().getSigners());
-            if (signers.isEmpty()) {
-                return new Checked(m, false, "the signature has no signer", null);
-            }
-            SignerInformation si = signers.get(0);
-            String signer = si.getSID().getIssuer() == null ? "subject key id" : si.getSID().getIssuer().toString();
-            if (!si.getSID().match(cert)) {
-                return new Checked(m, false, "signed with another key (signer " + signer + ", serial "
-                        + si.getSID().getSerialNumber() + ")", signer);
-            }
-            if (si.getSignedAttributes() != null) {
-                return new Checked(m, false, "the signature carries signed attributes, which the kernel rejects", signer);
-            }
-            boolean ok = si.verify(new JcaSimpleSignerInfoVerifierBuilder().build(cert));
-            return new Checked(m, ok, ok ? "valid" : "the module was modified after signing (signature mismatch)", signer);
-        } catch (CMSException e) {
-            return new Checked(m, false, "the module was modified after signing, or the signature is corrupt ("
-                    + e.getMessage() + ")", null);
-        } catch (OperatorCreationException | java.security.cert.CertificateException | RuntimeException e) {
-            return new Checked(m, false, "the signature cannot be parsed (" + e.getClass().getSimpleName() + ")", null);
-        }
+        return BcCms.verify(modules, cert);
     }
 
     private static String configHash(Path kdir) {
@@ -251,7 +185,7 @@ public final class SignWorkflow {
         }
     }
 
-    private static byte[] read(Path m) {
+    static byte[] read(Path m) {
         try {
             return Files.readAllBytes(m);
         } catch (IOException e) {

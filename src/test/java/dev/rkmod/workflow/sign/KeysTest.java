@@ -124,6 +124,27 @@ class KeysTest {
     }
 
     @Test
+    void plainPemAndDerCertificatesAreReadWithoutBouncyCastleAsTheSameBytes() throws Exception {
+        assertThat(Keys.certificateDer(file("both.pem", pem(rsa.getPrivate()) + pem(cert)))).isEqualTo(cert.getEncoded());
+        assertThat(Keys.certificateDer(file("cert.der", cert.getEncoded()))).isEqualTo(cert.getEncoded());
+        Path keyOnly = file("key.pem", pkcs8Pem(rsa));
+        assertThatThrownBy(() -> Keys.certificateDer(keyOnly)).isInstanceOfSatisfying(RkmodException.class,
+                e -> assertThat(e.what()).isEqualTo(keyOnly + " holds no X.509 certificate"));
+        Path junk = file("junk.der", new byte[] {0x30, 3, 1, 2, 3});
+        assertThatThrownBy(() -> Keys.certificateDer(junk)).isInstanceOfSatisfying(RkmodException.class,
+                e -> assertThat(e.what()).isEqualTo("Cannot read the certificate " + junk));
+    }
+
+    @Test
+    void anEncryptedPemKeyIsNotMistakenForAPlainOne() throws Exception {
+        String encrypted = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n"
+                + Base64.getMimeEncoder().encodeToString(new byte[96]) + "\n-----END RSA PRIVATE KEY-----\n";
+        Path enc = file("enc.pem", encrypted);
+        assertThatThrownBy(() -> Keys.privateKey(enc, false)).isInstanceOf(RkmodException.class)
+                .satisfies(e -> assertThat(((RkmodException) e).exitCode()).isEqualTo(ExitCode.USAGE));
+    }
+
+    @Test
     void aWorldReadableKeyIsRefusedUnlessAllowed() throws Exception {
         Path loose = file("loose.pem", pkcs8Pem(rsa));
         Files.setPosixFilePermissions(loose, PosixFilePermissions.fromString("rw-r--r--"));
