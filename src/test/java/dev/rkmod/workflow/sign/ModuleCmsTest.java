@@ -50,6 +50,18 @@ class ModuleCmsTest {
                 .build(new JcaContentSignerBuilder(alg).build(kp.getPrivate()));
     }
 
+    /** A small ELF object made by gcc, as a module stands in for one. */
+    byte[] gccObject() throws Exception {
+        Path c = tmp.resolve("m.c");
+        Files.writeString(c, "__attribute__((section(\".modinfo\"), used)) static const char a[] = \"license=GPL\";\n"
+                + "int f(void) { return 1; }\n");
+        Path o = tmp.resolve("m.o");
+        Process p = new ProcessBuilder("gcc", "-c", c.toString(), "-o", o.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        return Files.readAllBytes(o);
+    }
+
     static byte[] module(int size) {
         byte[] b = new byte[size];
         new Random(size).nextBytes(b);
@@ -120,8 +132,9 @@ class ModuleCmsTest {
             Path key = write(c.name() + ".pem", KeysTest.pkcs8Pem(c.kp()));
             Path crt = write(c.name() + ".crt", KeysTest.pem(c.cert()));
             List<Path> mods = List.of(tmp.resolve(c.name() + "1.ko"), tmp.resolve(c.name() + "2.ko"));
+            byte[] elf = gccObject();
             for (Path m : mods) {
-                Files.write(m, module(20_000));
+                Files.write(m, elf); // sign refuses what is not an ELF file
             }
             List<SignWorkflow.Signed> signed = new SignWorkflow().sign(mods, key, crt, Optional.of("sha384"),
                     Optional.empty(), Optional.empty(), false, false);
@@ -132,7 +145,7 @@ class ModuleCmsTest {
             new SignWorkflow().sign(mods.subList(0, 1), key, crt, Optional.of("sha384"), Optional.empty(), Optional.empty(),
                     true, false);
             byte[] twice = Files.readAllBytes(mods.get(0));
-            assertThat(ModuleSignature.unsignedLength(twice)).isEqualTo(20_000);
+            assertThat(ModuleSignature.unsignedLength(twice)).isEqualTo(elf.length);
             if (c.name().equals("rsa")) {
                 assertThat(twice).isEqualTo(once);
             }
