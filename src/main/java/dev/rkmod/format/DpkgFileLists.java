@@ -31,6 +31,7 @@ public final class DpkgFileLists {
             for (Path list : ds) {
                 String name = list.getFileName().toString();
                 String pkg = name.substring(0, name.length() - ".list".length());
+                // file names are bytes: one that is not UTF-8 (a Latin-1 name) must not fail the whole read
                 for (String line : (Iterable<String>) new String(Files.readAllBytes(list), StandardCharsets.UTF_8).lines()::iterator) {
                     if (!line.isEmpty()) {
                         owners.computeIfAbsent(line, k -> new ArrayList<>(1)).add(pkg);
