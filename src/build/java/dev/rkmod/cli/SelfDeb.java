@@ -158,17 +158,20 @@ public final class SelfDeb {
         return script.startsWith("#!") ? script.substring(script.indexOf('\n') + 1) : script;
     }
 
-    /** /usr/bin/rkmod: the repository launcher's JVM flags, without its build step. */
+    /**
+     * /usr/bin/rkmod: the repository launcher's JVM flags, without its build step and without its class-data archive
+     * (a per-user archive would outlive 'dpkg -r').
+     */
     static String launcher() {
         return """
                 #!/bin/sh
                 # rkmod launcher, installed by the rkmod package.
                 # Short-lived commands start and run fastest with the C1 compiler only; signing needs C2's
-                # BigInteger intrinsics.
+                # BigInteger intrinsics. -cp and the main class rather than -jar: no manifest to parse.
                 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
                 case "${1:-}" in
-                  sign|verify) exec "$java" -XX:+UseSerialGC -Xshare:auto -jar /usr/share/rkmod/rkmod.jar "$@" ;;
-                  *) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:TieredStopAtLevel=1 -jar /usr/share/rkmod/rkmod.jar "$@" ;;
+                  sign|verify) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
+                  *) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -XX:TieredStopAtLevel=1 -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
                 esac
                 """;
     }
