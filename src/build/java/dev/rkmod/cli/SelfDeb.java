@@ -158,13 +158,16 @@ public final class SelfDeb {
         return script.startsWith("#!") ? script.substring(script.indexOf('\n') + 1) : script;
     }
 
-    /** /usr/bin/rkmod: the repository launcher's JVM flags, without its build step. */
+    /**
+     * /usr/bin/rkmod: the repository launcher's JVM flags, without its build step and without its class-data archive
+     * (a per-user archive would outlive 'dpkg -r').
+     */
     static String launcher() {
         return """
                 #!/bin/sh
                 # rkmod launcher, installed by the rkmod package.
                 # Short-lived commands start and run fastest with the C1 compiler only; signing needs C2's
-                # BigInteger intrinsics.
+                # BigInteger intrinsics. -cp and the main class rather than -jar: no manifest to parse.
                 # Java opens only file names its locale's charset can encode: use C.UTF-8 for the character type.
                 case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
                   *[Uu][Tt][Ff]-8*|*[Uu][Tt][Ff]8*) ;;
@@ -172,8 +175,8 @@ public final class SelfDeb {
                 esac
                 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
                 case "${1:-}" in
-                  sign|verify) exec "$java" -XX:+UseSerialGC -Xshare:auto -jar /usr/share/rkmod/rkmod.jar "$@" ;;
-                  *) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:TieredStopAtLevel=1 -jar /usr/share/rkmod/rkmod.jar "$@" ;;
+                  sign|verify) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
+                  *) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -XX:TieredStopAtLevel=1 -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
                 esac
                 """;
     }

@@ -10,6 +10,11 @@ final class VersionText {
     }
 
     static String version() {
+        // from the jar's manifest, which the class-data archive carries: no need to open the 20 MB jar
+        String manifest = VersionText.class.getPackage().getImplementationVersion();
+        if (manifest != null) {
+            return manifest;
+        }
         try (InputStream in = VersionText.class.getResourceAsStream("/dev/rkmod/version.properties")) {
             if (in == null) {
                 return "unknown";

@@ -1,5 +1,8 @@
 package dev.rkmod.format;
 
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +22,55 @@ public final class ElfFile {
     /** One section header. */
     public record Section(int index, String name, long type, long flags, long offset, long size, long link, long entsize) { }
 
-    private final ByteBuffer data;
+    /**
+     * Where an ELF file's bytes come from: memory, or an open file read at offsets, so that only the headers and the
+     * sections asked for are read. An I/O error is an {@link UncheckedIOException}.
+     */
+    public interface Source {
+        long length();
+
+        /** Fills {@code dst} from {@code offset}; the caller has checked the range. */
+        void read(long offset, byte[] dst);
+
+        static Source of(ByteBuffer buffer) {
+            ByteBuffer b = buffer.duplicate();
+            return new Source() {
+                @Override
+                public long length() {
+                    return b.limit();
+                }
+
+                @Override
+                public void read(long offset, byte[] dst) {
+                    b.get((int) offset, dst);
+                }
+            };
+        }
+
+        /** The file as it is read by seeks and reads: two system calls per table or section, no mapping. */
+        static Source of(RandomAccessFile file) throws IOException {
+            long size = file.length();
+            return new Source() {
+                @Override
+                public long length() {
+                    return size;
+                }
+
+                @Override
+                public void read(long offset, byte[] dst) {
+                    try {
+                        file.seek(offset);
+                        file.readFully(dst);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            };
+        }
+    }
+
+    private final Source data;
+    private final byte[] hdr;
     private final int length;
     private final boolean is64;
     private final ByteOrder order;
@@ -27,27 +78,28 @@ public final class ElfFile {
     private final int machine;
     private final List<Section> sections;
 
-    private ElfFile(ByteBuffer buffer, int length) {
-        this.data = buffer.duplicate();
+    private ElfFile(Source source, int length) {
+        this.data = source;
         this.length = length;
         if (length < 16) {
             throw truncated("the ELF identification");
         }
-        if (data.get(0) != 0x7F || data.get(1) != 'E' || data.get(2) != 'L' || data.get(3) != 'F') {
+        hdr = new byte[Math.min(64, length)];
+        data.read(0, hdr);
+        if (hdr[0] != 0x7F || hdr[1] != 'E' || hdr[2] != 'L' || hdr[3] != 'F') {
             throw new FormatException(FormatException.Reason.BAD_MAGIC, "Not an ELF file",
                     "It does not start with 0x7F 'E' 'L' 'F'", "Pass a kernel module (.ko)");
         }
-        int cls = data.get(4);
+        int cls = hdr[4];
         if (cls != 1 && cls != 2) {
             throw corrupt("EI_CLASS is " + cls);
         }
         is64 = cls == 2;
-        int enc = data.get(5);
+        int enc = hdr[5];
         if (enc != 1 && enc != 2) {
             throw corrupt("EI_DATA is " + enc);
         }
         order = enc == 1 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
-        data.order(order);
         int ehsize = is64 ? 64 : 52;
         if (length < ehsize) {
             throw truncated("the ELF header");
@@ -85,7 +137,7 @@ public final class ElfFile {
         // the table and the name table are copied out in one read each and decoded from the heap: a buffer read per
         // field and per name byte costs more than the rest of a module's parse
         byte[] sh = new byte[(int) (shnum * shentsize)];
-        data.get((int) shoff, sh);
+        data.read(shoff, sh);
         List<long[]> raw = new ArrayList<>((int) shnum);
         for (int i = 0; i < shnum; i++) {
             int at = i * shentsize;
@@ -106,7 +158,7 @@ public final class ElfFile {
             long[] s = raw.get((int) shstrndx);
             check(s[3], s[4], "the section name table");
             names = new byte[(int) s[4]];
-            data.get((int) s[3], names);
+            data.read(s[3], names);
         }
         List<Section> list = new ArrayList<>(raw.size());
         for (int i = 0; i < raw.size(); i++) {
@@ -122,7 +174,7 @@ public final class ElfFile {
         if (length < 0 || length > data.length) {
             throw new IllegalArgumentException("length");
         }
-        return new ElfFile(ByteBuffer.wrap(data), length);
+        return new ElfFile(Source.of(ByteBuffer.wrap(data)), length);
     }
 
     /**
@@ -131,6 +183,14 @@ public final class ElfFile {
      */
     public static ElfFile parse(ByteBuffer data, int length) {
         if (length < 0 || length > data.limit()) {
+            throw new IllegalArgumentException("length");
+        }
+        return new ElfFile(Source.of(data), length);
+    }
+
+    /** Parses the first {@code length} bytes of a source, reading only the headers and the sections asked for. */
+    public static ElfFile parse(Source data, int length) {
+        if (length < 0 || length > data.length()) {
             throw new IllegalArgumentException("length");
         }
         return new ElfFile(data, length);
@@ -172,7 +232,7 @@ public final class ElfFile {
         }
         check(s.offset(), s.size(), "section " + s.name());
         byte[] out = new byte[(int) s.size()];
-        data.get((int) s.offset(), out);
+        data.read(s.offset(), out);
         return out;
     }
 
@@ -196,25 +256,27 @@ public final class ElfFile {
         Section strtab = sections.get((int) st.link());
         check(strtab.offset(), strtab.size(), "the symbol name table");
         check(st.offset(), st.size(), "the symbol table");
+        byte[] names = new byte[(int) strtab.size()];
+        data.read(strtab.offset(), names);
+        byte[] table = new byte[(int) st.size()];
+        data.read(st.offset(), table);
         int entsize = is64 ? 24 : 16;
         List<Symbol> out = new ArrayList<>();
-        for (long at = st.offset(); at + entsize <= st.offset() + st.size(); at += entsize) {
-            int a = (int) at;
-            long name = u32(a);
+        for (int a = 0; a + entsize <= table.length; a += entsize) {
+            long name = field(table, a, 4);
             int info;
             int shndx;
             long value;
             if (is64) {
-                info = data.get(a + 4) & 0xFF;
-                shndx = u16(a + 6);
-                check(a + 8, 8, "a symbol");
-                value = data.getLong(a + 8);
+                info = table[a + 4] & 0xFF;
+                shndx = (int) field(table, a + 6, 2);
+                value = raw64(table, a + 8);
             } else {
-                value = u32(a + 4);
-                info = data.get(a + 12) & 0xFF;
-                shndx = u16(a + 14);
+                value = field(table, a + 4, 4);
+                info = table[a + 12] & 0xFF;
+                shndx = (int) field(table, a + 14, 2);
             }
-            String n = name == 0 ? "" : cString((int) strtab.offset(), strtab.size(), name);
+            String n = name == 0 ? "" : name(names, name);
             out.add(new Symbol(n, info >> 4, info & 0xF, shndx, value));
         }
         return out;
@@ -250,24 +312,6 @@ public final class ElfFile {
         return order;
     }
 
-    private String cString(int tableOff, long tableLen, long index) {
-        if (index >= tableLen) {
-            throw corrupt("a section name index " + index + " is past the name table (" + tableLen + " bytes)");
-        }
-        int start = (int) (tableOff + index);
-        int limit = (int) (tableOff + tableLen);
-        int end = start;
-        while (end < limit && data.get(end) != 0) {
-            end++;
-        }
-        if (end >= limit) {
-            throw corrupt("a section name is not NUL-terminated");
-        }
-        byte[] b = new byte[end - start];
-        data.get(start, b);
-        return new String(b, StandardCharsets.UTF_8);
-    }
-
     /** An unsigned field of {@code n} bytes (at most 4) of a copied header, in the file's byte order. */
     private long field(byte[] b, int off, int n) {
         long v = 0;
@@ -283,10 +327,14 @@ public final class ElfFile {
         return v;
     }
 
-    private long field64(byte[] b, int off) {
+    private long raw64(byte[] b, int off) {
         long lo = field(b, order == ByteOrder.LITTLE_ENDIAN ? off : off + 4, 4);
         long hi = field(b, order == ByteOrder.LITTLE_ENDIAN ? off + 4 : off, 4);
-        long v = (hi << 32) | lo;
+        return (hi << 32) | lo;
+    }
+
+    private long field64(byte[] b, int off) {
+        long v = raw64(b, off);
         if (v < 0) {
             throw corrupt("a 64-bit field at " + off + " of a section header is larger than any file");
         }
@@ -315,19 +363,28 @@ public final class ElfFile {
         }
     }
 
+    /** {@code n} bytes at {@code off}: from the copied header when they are in it, else read (bounds-checked). */
+    private byte[] bytes(int off, int n) {
+        check(off, n, "a header field");
+        byte[] b = new byte[n];
+        if (off + n <= hdr.length) {
+            System.arraycopy(hdr, off, b, 0, n);
+        } else {
+            data.read(off, b);
+        }
+        return b;
+    }
+
     private int u16(int off) {
-        check(off, 2, "a header field");
-        return data.getShort(off) & 0xFFFF;
+        return (int) field(bytes(off, 2), 0, 2);
     }
 
     private long u32(int off) {
-        check(off, 4, "a header field");
-        return data.getInt(off) & 0xFFFFFFFFL;
+        return field(bytes(off, 4), 0, 4);
     }
 
     private long u64(int off) {
-        check(off, 8, "a header field");
-        long v = data.getLong(off);
+        long v = raw64(bytes(off, 8), 0);
         if (v < 0) {
             throw corrupt("a 64-bit field at " + off + " is larger than any file");
         }

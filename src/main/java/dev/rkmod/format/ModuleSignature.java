@@ -45,15 +45,18 @@ public record ModuleSignature(int algo, int hash, int idType, int signerLen, int
                 Arrays.copyOfRange(ko, start, info), start));
     }
 
-    /** {@link #read(byte[])} of a buffer (e.g. a mapped file), reading only the trailer's bytes. */
-    public static Optional<ModuleSignature> read(ByteBuffer ko) {
-        int n = ko.limit();
+    /** {@link #read(byte[])} of a module read at offsets (see {@link ElfFile.Source}): only the trailer's bytes. */
+    public static Optional<ModuleSignature> read(ElfFile.Source ko) {
+        if (ko.length() > Integer.MAX_VALUE) {
+            return Optional.empty();
+        }
+        int n = (int) ko.length();
         int tail = MAGIC.length + INFO_SIZE;
         if (n < tail) {
             return Optional.empty();
         }
         byte[] end = new byte[tail];
-        ko.get(n - tail, end);
+        ko.read(n - tail, end);
         if (!isSigned(end)) {
             return Optional.empty();
         }
@@ -66,7 +69,7 @@ public record ModuleSignature(int algo, int hash, int idType, int signerLen, int
         }
         int start = (int) (info - sigLen);
         byte[] cms = new byte[(int) sigLen];
-        ko.get(start, cms);
+        ko.read(start, cms);
         return Optional.of(new ModuleSignature(end[0] & 0xFF, end[1] & 0xFF, end[2] & 0xFF, end[3] & 0xFF, end[4] & 0xFF,
                 cms, start));
     }
