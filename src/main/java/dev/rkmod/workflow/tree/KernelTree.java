@@ -47,7 +47,8 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
     public static KernelTree open(Path dir) {
         if (!Files.isDirectory(dir) || !Files.isRegularFile(dir.resolve("Makefile"))) {
             throw new RkmodException(ExitCode.ENVIRONMENT, dir + " is not a built kernel tree",
-                    "It has no kernel Makefile", "Pass the directory 'make' built the kernel in (or an rkmod package),"
+                    !Files.exists(dir) ? "It does not exist" : !Files.isDirectory(dir) ? "It is a file, not a directory"
+                            : "It has no kernel Makefile", "Pass the directory 'make' built the kernel in (or an rkmod package),"
                     + " such as the tree 'rkmod kernel build' prints");
         }
         if (!Files.isRegularFile(dir.resolve(".config"))) {

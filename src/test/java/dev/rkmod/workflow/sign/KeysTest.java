@@ -22,6 +22,7 @@ import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -151,5 +152,19 @@ class KeysTest {
         assertThatThrownBy(() -> Keys.privateKey(loose, false)).isInstanceOfSatisfying(RkmodException.class,
                 e -> assertThat(e.paragraph()).contains("readable by every user").contains("chmod 600"));
         assertThat(Keys.privateKey(loose, true).getEncoded()).isEqualTo(rsa.getPrivate().getEncoded());
+    }
+
+    @Test
+    void aCertificateIsCheckedAgainstTheKeyItMustBelongTo() throws Exception {
+        Keys.checkPair(rsa.getPrivate(), cert, Path.of("key.pem"), Path.of("cert.pem"));
+        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(2048);
+        for (java.security.PrivateKey other : List.of(g.generateKeyPair().getPrivate(), ec.getPrivate())) {
+            assertThatThrownBy(() -> Keys.checkPair(other, cert, Path.of("key.pem"), Path.of("cert.pem")))
+                    .isInstanceOfSatisfying(RkmodException.class, e -> {
+                        assertThat(e.exitCode()).isEqualTo(ExitCode.USAGE);
+                        assertThat(e.paragraph()).contains("does not match the private key key.pem").contains("CN=rkmod unit test");
+                    });
+        }
     }
 }
