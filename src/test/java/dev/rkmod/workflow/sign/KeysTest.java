@@ -156,11 +156,11 @@ class KeysTest {
 
     @Test
     void aCertificateIsCheckedAgainstTheKeyItMustBelongTo() throws Exception {
-        Keys.checkPair(rsa.getPrivate(), cert, Path.of("key.pem"), Path.of("cert.pem"));
+        Keys.checkPair(rsa.getPrivate(), cert.getEncoded(), Path.of("key.pem"), Path.of("cert.pem"));
         KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
         g.initialize(2048);
         for (java.security.PrivateKey other : List.of(g.generateKeyPair().getPrivate(), ec.getPrivate())) {
-            assertThatThrownBy(() -> Keys.checkPair(other, cert, Path.of("key.pem"), Path.of("cert.pem")))
+            assertThatThrownBy(() -> Keys.checkPair(other, cert.getEncoded(), Path.of("key.pem"), Path.of("cert.pem")))
                     .isInstanceOfSatisfying(RkmodException.class, e -> {
                         assertThat(e.exitCode()).isEqualTo(ExitCode.USAGE);
                         assertThat(e.paragraph()).contains("does not match the private key key.pem").contains("CN=rkmod unit test");
