@@ -82,6 +82,18 @@ public final class KernelConfig {
         String version = null;
         for (String raw : text.split("\n")) {
             String line = raw.strip();
+            // the common lines without a regular expression (a cold JVM runs them thousands of times per command)
+            if (line.startsWith("CONFIG_")) {
+                int eq = line.indexOf('=');
+                if (eq > 7 && isSymbol(line, 7, eq) && isLine(line, eq + 1)) {
+                    values.put(line.substring(7, eq), line.substring(eq + 1));
+                    continue;
+                }
+            } else if (line.startsWith("# CONFIG_") && line.endsWith(NOT_SET) && line.length() > 9 + NOT_SET.length()
+                    && isSymbol(line, 9, line.length() - NOT_SET.length())) {
+                values.put(line.substring(9, line.length() - NOT_SET.length()), "n");
+                continue;
+            }
             Matcher m = SET.matcher(line);
             if (m.matches()) {
                 values.put(m.group(1), m.group(2));
@@ -92,13 +104,39 @@ public final class KernelConfig {
                 values.put(m.group(1), "n");
                 continue;
             }
-            m = HEADER.matcher(line);
-            if (m.find() && arch == null) {
-                arch = m.group(1);
-                version = m.group(2);
+            if (line.startsWith("# Linux/")) {
+                m = HEADER.matcher(line);
+                if (m.find() && arch == null) {
+                    arch = m.group(1);
+                    version = m.group(2);
+                }
             }
         }
         return new KernelConfig(values, arch, version);
+    }
+
+    private static final String NOT_SET = " is not set";
+
+    /** Whether {@code s[from, to)} is a symbol name ([A-Za-z0-9_]+). */
+    private static boolean isSymbol(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_')) {
+                return false;
+            }
+        }
+        return to > from;
+    }
+
+    /** Whether {@code s} from {@code from} has no character a regular expression's '.' would refuse. */
+    private static boolean isLine(String s, int from) {
+        for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The raw value, "n" for "is not set", empty when the symbol is absent. */

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -43,18 +44,65 @@ public record KernelManifest(
 
     public static final String FILE = "rkmod-kernel.json";
     public static final int SCHEMA = 1;
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
+    /** Gson, made on first use only: reading a manifest of the usual shape needs none. */
+    private static final class Holder {
+        static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
+    }
 
     public static Builder builder() {
         return new Builder();
     }
 
     public String toJson() {
-        return GSON.toJson(this);
+        return Holder.GSON.toJson(this);
     }
 
     public static KernelManifest fromJson(String json) {
-        return GSON.fromJson(json, KernelManifest.class);
+        try {
+            return fromFlatJson(FlatJson.parse(json));
+        } catch (FormatException | IllegalArgumentException e) {
+            // not the plain shape rkmod writes: Gson decides, as it always did
+            return Holder.GSON.fromJson(json, KernelManifest.class);
+        }
+    }
+
+    /** The manifest from its members, each of exactly the type rkmod writes (anything else throws). */
+    private static KernelManifest fromFlatJson(Map<String, Object> m) {
+        long schema = num(m, "schema");
+        if (schema != (int) schema) {
+            throw new IllegalArgumentException("schema");
+        }
+        Object fragments = m.get("fragments");
+        if (fragments != null && !(fragments instanceof List<?>)) {
+            throw new IllegalArgumentException("fragments");
+        }
+        Object fix = m.getOrDefault("fixRust", Boolean.FALSE);
+        if (!(fix instanceof Boolean)) {
+            throw new IllegalArgumentException("fixRust");
+        }
+        @SuppressWarnings("unchecked")
+        List<String> frags = (List<String>) fragments;
+        return new KernelManifest((int) schema, str(m, "release"), str(m, "version"), str(m, "arch"),
+                str(m, "generation"), str(m, "source"), str(m, "sourceIdentity"), str(m, "base"), frags, (Boolean) fix,
+                str(m, "configSha256"), str(m, "toolchain"), str(m, "toolchainProfile"), str(m, "toolchainRoot"),
+                str(m, "rustcPath"), str(m, "rustc"), str(m, "bindgen"), str(m, "clang"), str(m, "lld"), str(m, "llvm"),
+                num(m, "buildSeconds"), num(m, "objects"), str(m, "bzImage"), str(m, "builtAt"));
+    }
+
+    private static String str(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        if (v != null && !(v instanceof String)) {
+            throw new IllegalArgumentException(key);
+        }
+        return (String) v;
+    }
+
+    private static long num(Map<String, Object> m, String key) {
+        Object v = m.containsKey(key) ? m.get(key) : Long.valueOf(0);
+        if (!(v instanceof Long l)) {
+            throw new IllegalArgumentException(key);
+        }
+        return l;
     }
 
     /** Reads {@code dir/rkmod-kernel.json}; empty when absent or unreadable. */

@@ -50,6 +50,27 @@ class KernelConfigTest {
     }
 
     @Test
+    void oddLinesParseAsTheRegularExpressionsSayEvenOffTheFastPath() {
+        KernelConfig c = KernelConfig.parse(String.join("\n",
+                "  CONFIG_INDENTED=y  ",
+                "CONFIG_=y",
+                "CONFIG_HAS-DASH=y",
+                "CONFIG_EMPTY=",
+                "CONFIG_EQ=a=b",
+                "CONFIG_SEP=a\u2028b",
+                "# CONFIG_ is not set",
+                "# CONFIG_OFF is not set",
+                "# CONFIG_OFF2 is not set really",
+                "#  CONFIG_SPACED is not set",
+                "CONFIG_SPACE =y",
+                "# Linux/x86 6.1.192 Kernel Configuration",
+                "# Linux/arm64 6.12.0 Kernel Configuration"));
+        assertThat(c.values()).containsExactly(Map.entry("INDENTED", "y"), Map.entry("EMPTY", ""), Map.entry("EQ", "a=b"),
+                Map.entry("OFF", "n"));
+        assertThat(c.headerArch()).contains("x86");
+    }
+
+    @Test
     void archFromSymbols() {
         assertThat(KernelConfig.parse("CONFIG_ARM64=y\nCONFIG_64BIT=y\n").arch()).contains("arm64");
         assertThat(KernelConfig.parse("# Linux/riscv 6.12.0 Kernel Configuration\nCONFIG_RISCV=y\n").arch()).contains("riscv");

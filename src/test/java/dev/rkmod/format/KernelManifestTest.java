@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** rkmod-kernel.json is the same on disk whether it is made by the builder or read and written back. */
 class KernelManifestTest {
@@ -96,5 +97,27 @@ class KernelManifestTest {
                 assertThat(KernelManifest.fromJson(text).toJson()).as(dir.toString()).isEqualTo(text);
             }
         }
+    }
+    /** What Gson alone reads (the reader before the flat one), for comparison. */
+    static KernelManifest gson(String json) {
+        return new com.google.gson.Gson().fromJson(json, KernelManifest.class);
+    }
+
+    @Test
+    void theFlatReaderReadsWhatGsonReadsAndLeavesOddShapesToIt() {
+        assertThat(KernelManifest.fromJson(WRITTEN)).isEqualTo(gson(WRITTEN)).isNotNull();
+        assertThat(FlatJson.parse(WRITTEN)).containsEntry("objects", 1232L).containsEntry("toolchainRoot", null)
+                .containsEntry("fragments", java.util.List.of("/tmp/a.config", "/tmp/b.config"));
+        String escaped = "{\"release\": \"a\\\"b\\\\c\\u00e9\\n\", \"unknown\": 5}";
+        assertThat(KernelManifest.fromJson(escaped)).isEqualTo(gson(escaped));
+        assertThat(KernelManifest.fromJson(escaped).release()).isEqualTo("a\"b\\c\u00e9\n");
+        // shapes the flat reader refuses: Gson's reading stands (a number as a string, a nested object, a float)
+        for (String odd : java.util.List.of("{\"objects\": \"12\", \"release\": 7}", "{\"release\": \"r\", \"x\": {\"y\": 1}}",
+                "{\"buildSeconds\": 250, \"schema\": 1.0}")) {
+            assertThat(KernelManifest.fromJson(odd)).as(odd).isEqualTo(gson(odd));
+        }
+        assertThatThrownBy(() -> FlatJson.parse("{\"x\": {\"y\": 1}}")).isInstanceOf(FormatException.class);
+        assertThatThrownBy(() -> FlatJson.parse("{\"schema\": 1.0}")).isInstanceOf(FormatException.class);
+        assertThatThrownBy(() -> FlatJson.parse("{\"a\": \"b\"} trailing")).isInstanceOf(FormatException.class);
     }
 }
