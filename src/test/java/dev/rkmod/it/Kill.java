@@ -91,12 +91,28 @@ final class Kill {
 
     /** The host's mount table (as {@code findmnt} prints it) has nothing at or below any of {@code dirs}. */
     static void assertNothingMounted(Path... dirs) throws Exception {
+        assertNothingMounted(List.of(dirs), List.of());
+    }
+
+    /**
+     * The host's mount table (as {@code findmnt} prints it) has nothing at or below {@code dirs}, and nothing below
+     * {@code sharedRoots} (a Debian root that other programs on this machine may use at the same time) that names one of
+     * {@code marks} (a work directory, a killed process's {@code .pidN.} directories).
+     */
+    static void assertNothingMounted(List<Path> dirs, List<Path> sharedRoots, String... marks) throws Exception {
         String table = ItSetup.run(List.of("findmnt", "-rn", "-o", "TARGET"));
         for (String line : table.split("\n")) {
             String target = line.strip().replace("\\x20", " ");
             for (Path d : dirs) {
                 String dir = d.toAbsolutePath().normalize().toString();
                 assertThat(target.equals(dir) || target.startsWith(dir + "/")).as("findmnt still lists " + target).isFalse();
+            }
+            for (Path r : sharedRoots) {
+                if (target.startsWith(r.toAbsolutePath().normalize() + "/")) {
+                    for (String m : marks) {
+                        assertThat(target).as("findmnt still lists a mount of rkmod's in the root").doesNotContain(m);
+                    }
+                }
             }
         }
     }

@@ -82,8 +82,6 @@ public final class Chroot implements AutoCloseable {
             Sessions.join(c.root);
             c.joined = true;
             c.startNamespace();
-            Path proc = c.root.resolve("proc");
-            c.mount(List.of("mount", "-t", "proc", "proc", proc.toString()));
             for (Path b : binds) {
                 c.bind(b);
             }
@@ -96,7 +94,10 @@ public final class Chroot implements AutoCloseable {
 
     /** Starts the holder of the session's mount namespace and waits until it is inside it. */
     private void startNamespace() {
-        holder = runner.start(ProcessSpec.of("unshare", "--mount", "--propagation", "private", "--", "sleep", "infinity"));
+        // a mount and a PID namespace, with the namespace's own /proc at <root>/proc: the holder (sleep) is its first
+        // process, commands join both with nsenter, and all of them die when the holder dies
+        holder = runner.start(ProcessSpec.of("unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+                "--kill-child=KILL", "--mount-proc=" + root.resolve("proc"), "--", "sleep", "infinity"));
         String own = mountNamespace(ProcessHandle.current().pid());
         long deadline = System.nanoTime() + MOUNT_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
@@ -140,7 +141,7 @@ public final class Chroot implements AutoCloseable {
 
     /** {@code argv} run inside the session's mount namespace (not in the root). */
     private List<String> inNamespace(List<String> argv) {
-        List<String> out = new ArrayList<>(List.of("nsenter", "--target", Long.toString(nsPid), "--mount", "--"));
+        List<String> out = new ArrayList<>(List.of("nsenter", "--target", Long.toString(nsPid), "--mount", "--pid", "--"));
         out.addAll(argv);
         return out;
     }
@@ -176,7 +177,7 @@ public final class Chroot implements AutoCloseable {
 
     private void mount(List<String> argv) {
         runner.run(ProcessSpec.of(inNamespace(argv)).label(argv.get(0)).timeout(MOUNT_TIMEOUT).noLog().quiet()
-                .failureCode(ExitCode.ENVIRONMENT));
+                .joinsNamespaces().failureCode(ExitCode.ENVIRONMENT));
     }
 
     public Path root() {
@@ -185,8 +186,7 @@ public final class Chroot implements AutoCloseable {
 
     /** The argument vector that runs {@code argv} inside the root, in {@code dir} (a path inside the root). */
     public List<String> argv(String dir, List<String> env, List<String> argv) {
-        List<String> out = new ArrayList<>(List.of("nsenter", "--target", Long.toString(nsPid), "--mount", "--",
-                "chroot", root.toString(), "/usr/bin/env", "-i"));
+        List<String> out = new ArrayList<>(inNamespace(List.of("chroot", root.toString(), "/usr/bin/env", "-i")));
         if (dir != null) {
             out.add("--chdir=" + dir);
         }
@@ -198,7 +198,7 @@ public final class Chroot implements AutoCloseable {
 
     /** A spec running {@code argv} inside the root. */
     public ProcessSpec spec(String dir, List<String> env, List<String> argv) {
-        return ProcessSpec.of(argv(dir, env, argv)).label(argv.get(0));
+        return ProcessSpec.of(argv(dir, env, argv)).label(argv.get(0)).joinsNamespaces();
     }
 
     /** Ends the session: its namespace, and with it every mount, goes; the last session in the root removes mount points. */

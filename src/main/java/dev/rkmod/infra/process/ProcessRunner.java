@@ -62,7 +62,7 @@ public final class ProcessRunner {
 
     /** Runs the call to completion. Throws {@link ProcessFailedException} on failure unless allowed. */
     public ProcessResult run(ProcessSpec spec) {
-        ProcessBuilder pb = new ProcessBuilder(reaped(spec.argv()));
+        ProcessBuilder pb = new ProcessBuilder(reaped(spec.argv(), spec.joinsNamespacesOfOthers()));
         if (spec.workDir() != null) {
             pb.directory(spec.workDir().toFile());
         }
@@ -143,10 +143,12 @@ public final class ProcessRunner {
      * killed with SIGKILL and no shutdown hook runs: {@code setpriv --pdeathsig KILL} makes the kernel kill the wrapper
      * when this JVM dies, and as root {@code unshare --pid --fork --kill-child} runs the program as the first process
      * of its own PID namespace, so that its children, grandchildren and daemons go with it. The program is looked up
-     * on rkmod's PATH first, as ProcessBuilder would; a program that cannot be found is left unwrapped, so that the
+     * on rkmod's PATH first, as ProcessBuilder would. A program that joins another process's namespaces (nsenter
+     * --pid, see {@link ProcessSpec#joinsNamespaces}) gets the signal only: it could not enter a PID namespace that is not
+     * below its own; a program that cannot be found is left unwrapped, so that the
      * failure to start it is reported as before.
      */
-    static List<String> reaped(List<String> argv) {
+    static List<String> reaped(List<String> argv, boolean joinsNamespaces) {
         Reaper r = Reaper.INSTANCE;
         if (r == Reaper.NONE) {
             return argv;
@@ -156,7 +158,7 @@ public final class ProcessRunner {
             return argv;
         }
         List<String> out = new ArrayList<>(List.of(SETPRIV, "--pdeathsig", "KILL", "--"));
-        if (r == Reaper.PID_NAMESPACE) {
+        if (r == Reaper.PID_NAMESPACE && !joinsNamespaces) {
             out.addAll(List.of(UNSHARE, "--pid", "--fork", "--kill-child=KILL", "--"));
         }
         out.add(program.toString());
@@ -251,7 +253,7 @@ public final class ProcessRunner {
      * {@link Background#close()}, when rkmod exits, and (through the same wrapper as {@link #run}) when rkmod is killed.
      */
     public Background start(ProcessSpec spec) {
-        ProcessBuilder pb = new ProcessBuilder(reaped(spec.argv()));
+        ProcessBuilder pb = new ProcessBuilder(reaped(spec.argv(), spec.joinsNamespacesOfOthers()));
         if (spec.workDir() != null) {
             pb.directory(spec.workDir().toFile());
         }

@@ -26,6 +26,7 @@ public final class ProcessSpec {
     private boolean writeLog = true;
     private ExitCode failureCode = ExitCode.BUILD_FAILED;
     private boolean allowFailure;
+    private boolean joinsNamespaces;
     private java.util.function.Consumer<String> lineListener;
 
     private ProcessSpec(List<String> argv) {
@@ -92,6 +93,19 @@ public final class ProcessSpec {
     public ProcessSpec failureCode(ExitCode code) {
         this.failureCode = code;
         return this;
+    }
+
+    /**
+     * The program enters another process's namespaces (nsenter --pid): it gets no PID namespace of its own, only the
+     * parent-death signal; what it starts lives in the namespace it joins and dies with that namespace's holder.
+     */
+    public ProcessSpec joinsNamespaces() {
+        this.joinsNamespaces = true;
+        return this;
+    }
+
+    public boolean joinsNamespacesOfOthers() {
+        return joinsNamespaces;
     }
 
     /** A non-zero exit is returned in the result instead of thrown. */
