@@ -88,7 +88,8 @@ public final class ModuleCms {
         return tlv(0x30, OID_SIGNED_DATA, tlv(0xa0, signedData));
     }
 
-    private static byte[] tlv(int tag, byte[]... parts) {
+    /** One DER element: {@code tag}, the definite length of {@code parts} together, then the parts. */
+    public static byte[] tlv(int tag, byte[]... parts) {
         int len = 0;
         for (byte[] p : parts) {
             len += p.length;

@@ -60,8 +60,8 @@ public final class ProcessRunner {
         return sink;
     }
 
-    /** Runs the call to completion. Throws {@link ProcessFailedException} on failure unless allowed. */
-    public ProcessResult run(ProcessSpec spec) {
+    /** The spec's argument vector (tied to rkmod's life, see {@link #reaped}), working directory and environment. */
+    private static ProcessBuilder builder(ProcessSpec spec) {
         ProcessBuilder pb = new ProcessBuilder(reaped(spec.argv(), spec.joinsNamespacesOfOthers()));
         if (spec.workDir() != null) {
             pb.directory(spec.workDir().toFile());
@@ -74,6 +74,12 @@ public final class ProcessRunner {
                 env.put(k, v);
             }
         });
+        return pb;
+    }
+
+    /** Runs the call to completion. Throws {@link ProcessFailedException} on failure unless allowed. */
+    public ProcessResult run(ProcessSpec spec) {
+        ProcessBuilder pb = builder(spec);
         pb.redirectErrorStream(true);
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
 
@@ -253,18 +259,7 @@ public final class ProcessRunner {
      * {@link Background#close()}, when rkmod exits, and (through the same wrapper as {@link #run}) when rkmod is killed.
      */
     public Background start(ProcessSpec spec) {
-        ProcessBuilder pb = new ProcessBuilder(reaped(spec.argv(), spec.joinsNamespacesOfOthers()));
-        if (spec.workDir() != null) {
-            pb.directory(spec.workDir().toFile());
-        }
-        Map<String, String> env = pb.environment();
-        spec.env().forEach((k, v) -> {
-            if (v == null) {
-                env.remove(k);
-            } else {
-                env.put(k, v);
-            }
-        });
+        ProcessBuilder pb = builder(spec);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         try {
             Process p = pb.start();

@@ -174,7 +174,7 @@ final class Keys {
             Optional<byte[]> pkcs1 = firstPlainBlock(data, "RSA PRIVATE KEY");
             if (pkcs1.isPresent()) {
                 // PrivateKeyInfo { version 0, rsaEncryption NULL, OCTET STRING { RSAPrivateKey } }
-                byte[] info = der(0x30, HexFormat.of().parseHex("020100300d06092a864886f70d0101010500"), der(0x04, pkcs1.get()));
+                byte[] info = ModuleCms.tlv(0x30, HexFormat.of().parseHex("020100300d06092a864886f70d0101010500"), ModuleCms.tlv(0x04, pkcs1.get()));
                 return Optional.of(KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(info)));
             }
         } catch (java.security.GeneralSecurityException | RuntimeException e) {
@@ -213,28 +213,6 @@ final class Keys {
             return Optional.of(Base64.getMimeDecoder().decode(body));
         }
         return Optional.empty();
-    }
-
-    private static byte[] der(int tag, byte[]... parts) {
-        int len = 0;
-        for (byte[] p : parts) {
-            len += p.length;
-        }
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(len + 6);
-        out.write(tag);
-        if (len < 0x80) {
-            out.write(len);
-        } else {
-            int bytes = len > 0xffff ? 3 : len > 0xff ? 2 : 1;
-            out.write(0x80 | bytes);
-            for (int i = bytes - 1; i >= 0; i--) {
-                out.write(len >>> (8 * i));
-            }
-        }
-        for (byte[] p : parts) {
-            out.write(p, 0, p.length);
-        }
-        return out.toByteArray();
     }
 
     private static boolean isPem(byte[] data) {
