@@ -218,12 +218,7 @@ public final class DistroPackage {
         Arch arch = arch(m.arch(), config);
         String maintainer = maintainer(req.maintainer());
         long epoch = epoch(req.sourceDateEpoch());
-        String src = String.format(SRC_DIR, m.release());
-        PackageTree.Builder b = PackageTree.builder().addTree(src, tree)
-                .addSymlink("lib/modules/" + m.release() + "/build", "/" + src);
-        if (m.llvm()) {
-            b.addFile(src + "/GNUmakefile", gnuMakefile(), false);
-        }
+        PackageTree.Builder b = headersTree(tree, m, "lib/modules/");
         docs(b, name, version, maintainer, epoch, "Rust-ready headers of Linux " + m.release() + ", made by rkmod.");
         PackageTree data = b.build();
         refuseKeys(data);
@@ -265,12 +260,7 @@ public final class DistroPackage {
         Arch arch = arch(m.arch(), config);
         String packager = maintainer(req.maintainer());
         long epoch = epoch(req.sourceDateEpoch());
-        String src = String.format(SRC_DIR, m.release());
-        PackageTree.Builder b = PackageTree.builder().addTree(src, tree)
-                .addSymlink("usr/lib/modules/" + m.release() + "/build", "/" + src);
-        if (m.llvm()) {
-            b.addFile(src + "/GNUmakefile", gnuMakefile(), false);
-        }
+        PackageTree.Builder b = headersTree(tree, m, "usr/lib/modules/");
         PackageTree data = b.build();
         refuseKeys(data);
         List<String> deps = new ArrayList<>(List.of("make"));
@@ -288,6 +278,20 @@ public final class DistroPackage {
         ArchPackageWriter.Result r = ArchPackageWriter.write(file, spec, epoch, ZSTD_LEVEL,
                 Math.max(1, Runtime.getRuntime().availableProcessors()));
         return new Made(file, spec.pkgname(), version, arch.arch(), String.join(" ", deps), r.bytes());
+    }
+
+    /**
+     * The verified tree under {@code /usr/src/linux-headers-RELEASE-rust}, {@code MODULES_DIR/RELEASE/build} pointing to
+     * it, and for a clang-built kernel the GNUmakefile that makes LLVM=1 the default.
+     */
+    private static PackageTree.Builder headersTree(Path tree, PackageManifest m, String modulesDir) throws IOException {
+        String src = String.format(SRC_DIR, m.release());
+        PackageTree.Builder b = PackageTree.builder().addTree(src, tree)
+                .addSymlink(modulesDir + m.release() + "/build", "/" + src);
+        if (m.llvm()) {
+            b.addFile(src + "/GNUmakefile", gnuMakefile(), false);
+        }
+        return b;
     }
 
     private static String implementationVersion() {
