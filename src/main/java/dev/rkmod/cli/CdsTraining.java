@@ -13,9 +13,13 @@ import java.nio.file.Path;
 
 /**
  * The training run of rkmod's class-data-sharing archive: the launchers run
- * {@code java -XX:ArchiveClassesAtExit=rkmod.jsa -cp rkmod.jar dev.rkmod.cli.CdsTraining}, and later runs map the
- * classes this loaded instead of reading and verifying them again. It runs the short commands ({@code --version},
- * {@code info} in its forms, {@code --help}) on a small module it writes, printing nothing.
+ * {@code java -XX:DumpLoadedClassList=L -cp rkmod.jar dev.rkmod.cli.CdsTraining}, then
+ * {@code java -Xshare:dump -XX:SharedClassListFile=L -XX:SharedArchiveFile=rkmod.jsa -cp rkmod.jar}, and later runs
+ * map the classes this loaded instead of reading and verifying them again. It runs the short commands
+ * ({@code --version}, {@code info} in its forms, {@code --help}) on a small module it writes, and the first steps of
+ * {@code build} and {@code vmtest} up to their refusal of a directory that is no module or kernel, printing nothing;
+ * then it loads, without initialising, every class of rkmod, picocli and Gson in the jar, so that the archive holds
+ * the commands it could not run too.
  */
 public final class CdsTraining {
     private CdsTraining() {
@@ -31,12 +35,38 @@ public final class CdsTraining {
             String m = ko.toString();
             for (String[] a : new String[][] {
                 {"--version"}, {"info", m}, {"info", "-F", "vermagic", m}, {"info", m, dir.resolve("missing.ko").toString()},
-                {"info", "--json", m}, {"--help"}, {"info", "--help"}}) {
+                {"info", "--json", m}, {"--help"}, {"info", "--help"},
+                {"build", dir.toString(), "--kdir", dir.toString(), "-q"},
+                {"vmtest", m, "--kernel", dir.resolve("missing-bzImage").toString(), "--kvm", "off", "-q"},
+                {"build", "--help"}, {"vmtest", "--help"}}) {
                 Main.run(a, none, none, host, false);
             }
+            loadAll();
         } finally {
             Files.deleteIfExists(dir.resolve("training.ko"));
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /** Loads every class of rkmod, picocli and Gson in the jar this class came from, without initialising them. */
+    private static void loadAll() throws IOException {
+        java.net.URL jar = CdsTraining.class.getProtectionDomain().getCodeSource().getLocation();
+        if (jar == null || !jar.getPath().endsWith(".jar")) {
+            return; // run from classes (the tests): nothing to archive
+        }
+        ClassLoader loader = CdsTraining.class.getClassLoader();
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.getPath())) {
+            for (java.util.Enumeration<? extends java.util.zip.ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
+                String n = e.nextElement().getName();
+                if (n.endsWith(".class") && !n.contains("-info") && !n.startsWith("META-INF/")
+                        && (n.startsWith("dev/rkmod/") || n.startsWith("picocli/") || n.startsWith("com/google/gson/"))) {
+                    try {
+                        Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);
+                    } catch (LinkageError | ClassNotFoundException ignored) {
+                        // a class that cannot load is left out of the archive, and fails later as it would anyway
+                    }
+                }
+            }
         }
     }
 

@@ -35,22 +35,34 @@ final class Cli {
             report(session, true, ExitCode.USAGE, ex.getMessage());
             return ExitCode.USAGE.code();
         });
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            if (ex instanceof RkmodException r) {
-                report(session, json, r.exitCode(), r.paragraph());
-                if (debug) {
-                    ex.printStackTrace(session.err());
-                }
-                return r.exitCode().code();
-            }
-            report(session, json, ExitCode.INTERNAL, "Internal error: " + ex
-                    + ". This is a bug in rkmod. Rerun with --debug to see the stack trace and report it.");
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> failed(session, json, debug, ex));
+        return cl;
+    }
+
+    /** The exit code of a command that threw {@code ex}, after its one-paragraph message. */
+    static int failed(Session session, boolean json, boolean debug, Exception ex) {
+        if (ex instanceof RkmodException r) {
+            report(session, json, r.exitCode(), r.paragraph());
             if (debug) {
                 ex.printStackTrace(session.err());
             }
-            return ExitCode.INTERNAL.code();
-        });
-        return cl;
+            return r.exitCode().code();
+        }
+        report(session, json, ExitCode.INTERNAL, "Internal error: " + ex
+                + ". This is a bug in rkmod. Rerun with --debug to see the stack trace and report it.");
+        if (debug) {
+            ex.printStackTrace(session.err());
+        }
+        return ExitCode.INTERNAL.code();
+    }
+
+    /** A command object made as picocli's factory makes it (with the session, when its constructor takes one). */
+    static <K> K create(Session session, Class<K> cls) throws Exception {
+        return factory(session).create(cls);
+    }
+
+    static CommandLine.IFactory factory(Session session) {
+        return new SessionFactory(session);
     }
 
     static void report(Session s, boolean json, ExitCode code, String paragraph) {

@@ -48,7 +48,12 @@ public final class Main {
             if (plainInfo != null) {
                 return plainInfo;
             }
-            return Cli.commandLine(new Session(o, e, host, tty), args).execute(args);
+            Session session = new Session(o, e, host, tty);
+            Integer fast = FastArgs.run(session, args);
+            if (fast != null) {
+                return fast;
+            }
+            return Cli.commandLine(session, args).execute(args);
         } catch (Throwable t) {
             e.println("rkmod: error: Internal error: " + t + ". This is a bug in rkmod (or the machine ran out of memory)."
                     + " Rerun with --debug to see the stack trace and report it.");

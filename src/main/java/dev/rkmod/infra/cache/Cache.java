@@ -240,6 +240,14 @@ public final class Cache {
 
     /** Every published entry, newest first. */
     public List<CacheEntry> list() {
+        return list(null);
+    }
+
+    /** The published entries of one kind (all kinds for null), newest first. */
+    public List<CacheEntry> list(String kindOrNull) {
+        if (kindOrNull != null) {
+            checkKind(kindOrNull);
+        }
         List<CacheEntry> out = new ArrayList<>();
         if (!Files.isDirectory(root)) {
             return out;
@@ -247,12 +255,13 @@ public final class Cache {
         try (DirectoryStream<Path> kinds = Files.newDirectoryStream(root, Files::isDirectory)) {
             for (Path kindDir : kinds) {
                 String name = kindDir.getFileName().toString();
-                if (!KIND.matcher(name).matches() || name.equals("tmp") || name.equals("locks") || name.equals("logs")) {
+                if (!KIND.matcher(name).matches() || name.equals("tmp") || name.equals("locks") || name.equals("logs")
+                        || kindOrNull != null && !kindOrNull.equals(name)) {
                     continue;
                 }
                 try (DirectoryStream<Path> entries = Files.newDirectoryStream(kindDir, Files::isDirectory)) {
                     for (Path e : entries) {
-                        read(e).ifPresent(out::add);
+                        read(e).filter(c -> kindOrNull == null || kindOrNull.equals(c.kind())).ifPresent(out::add);
                     }
                 }
             }

@@ -60,6 +60,21 @@ public final class ProcessRunner {
         return sink;
     }
 
+    /**
+     * Starts finding out, on a background thread, how children are tied to rkmod's life (a run of
+     * {@code setpriv ... unshare ... /bin/true}, about 15 ms), so that a workflow about to run programs after some
+     * work of its own does not wait for it then. Calling it again, or never, changes nothing else.
+     */
+    public void prepare() {
+        if (PREPARING.compareAndSet(false, true)) {
+            Thread t = new Thread(() -> Reaper.INSTANCE.name(), "rkmod-reaper-probe");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    private static final AtomicBoolean PREPARING = new AtomicBoolean();
+
     /** The spec's argument vector (tied to rkmod's life, see {@link #reaped}), working directory and environment. */
     private static ProcessBuilder builder(ProcessSpec spec) {
         ProcessBuilder pb = new ProcessBuilder(reaped(spec.argv(), spec.joinsNamespacesOfOthers()));

@@ -76,6 +76,7 @@ public final class BuildWorkflow {
 
     public Result build(Path dir, Path kdir, Optional<Path> rustc, int jobs, Duration timeout, boolean check) {
         long start = System.nanoTime();
+        ctx.runner().prepare();
         Path moduleDir = dir.toAbsolutePath().normalize();
         if (!Files.isRegularFile(moduleDir.resolve("Kbuild")) && !Files.isRegularFile(moduleDir.resolve("Makefile"))) {
             throw new RkmodException(ExitCode.USAGE, moduleDir + " is not a module project", "It has no Kbuild or Makefile",

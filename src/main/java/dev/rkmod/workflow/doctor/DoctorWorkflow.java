@@ -290,10 +290,21 @@ public final class DoctorWorkflow {
 
     private static final byte[] DATA_LAYOUT = "\"data-layout\"".getBytes(StandardCharsets.UTF_8);
 
-    /** rustc 1.63+ embeds the target spec in each crate; compare the shipped bytes with it. */
+    /**
+     * rustc 1.63+ embeds the target spec in each crate; compare the shipped bytes with it. rustc writes it into the
+     * crate root, near the end (714 bytes before the end of a 55 MB libcore.rmeta of 1.63), so the last 64 KiB are
+     * searched first, and a spec not found there is looked for in the last 4 MiB, then in the whole file.
+     */
     private static Embedded embedded(Path rmeta, byte[] spec) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(rmeta.toFile(), "r")) {
             long len = f.length();
+            int near = (int) Math.min(len, 64 << 10);
+            byte[] end = new byte[near];
+            f.seek(len - near);
+            f.readFully(end);
+            if (Bytes.contains(end, spec)) {
+                return Embedded.MATCH;
+            }
             int window = (int) Math.min(len, 4L << 20);
             byte[] tail = new byte[window];
             f.seek(len - window);

@@ -86,9 +86,9 @@ public final class RustcFinder {
             }
         }
         if (ctx.host().isRoot()) {
-            for (CacheEntry e : ctx.cache().list()) {
+            for (CacheEntry e : ctx.cache().list(DebianRoots.KIND)) {
                 Path bin = e.dir().resolve("root/usr/bin/rustc");
-                if (e.kind().equals(DebianRoots.KIND) && Files.isExecutable(bin)) {
+                if (Files.isExecutable(bin)) {
                     Toolchain t = Toolchain.root(e.dir().resolve("root"), Optional.empty());
                     String v = remembered(bin).orElseGet(() -> {
                         try (Toolchain.Shell s = t.open(ctx, List.of())) {

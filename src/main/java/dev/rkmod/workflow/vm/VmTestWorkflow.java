@@ -70,6 +70,7 @@ public final class VmTestWorkflow {
 
     public Verdict run(Request req) {
         long start = System.nanoTime();
+        ctx.runner().prepare();
         if (req.modules().isEmpty()) {
             throw new RkmodException(ExitCode.USAGE, "No module given", null, "Pass one or more MODULE.ko files");
         }
