@@ -31,7 +31,11 @@ public final class CdsTraining {
             Path ko = dir.resolve("training.ko");
             Files.write(ko, module());
             PrintStream none = new PrintStream(OutputStream.nullOutputStream());
-            Host host = Host.current();
+            // the cache of the training run is its own temporary directory: it leaves nothing in the user's home
+            java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+            env.put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+            Host current = Host.current();
+            Host host = new Host(Path.of("/"), current.uid(), env);
             String m = ko.toString();
             for (String[] a : new String[][] {
                 {"--version"}, {"info", m}, {"info", "-F", "vermagic", m}, {"info", m, dir.resolve("missing.ko").toString()},
@@ -43,8 +47,7 @@ public final class CdsTraining {
             }
             loadAll();
         } finally {
-            Files.deleteIfExists(dir.resolve("training.ko"));
-            Files.deleteIfExists(dir);
+            dev.rkmod.infra.fs.FileOps.deleteTree(dir);
         }
     }
 

@@ -124,9 +124,18 @@ class SelfDebIT {
                         "default-jre-headless");
             }
             Set<String> before = files(upper);
+            boolean userCacheBefore = Files.exists(view.root().resolve("root/.cache/rkmod"));
 
             ProcessResult install = tryRun(c, "dpkg", "-i", deb.toString());
             assertThat(install.ok()).as("dpkg -i (the Depends is satisfied by Debian's Java runtime):\n" + install.text()).isTrue();
+            // postinst made the class-data archive of the installed jar for this Java (-Xshare:on refuses one that
+            // does not fit), and its training run left nothing in root's home
+            assertThat(view.root().resolve("var/cache/rkmod/rkmod.jsa")).isNotEmptyFile();
+            assertThat(run(c, "java", "-Xshare:on", "-XX:SharedArchiveFile=/var/cache/rkmod/rkmod.jsa", "-cp",
+                    "/usr/share/rkmod/rkmod.jar", "dev.rkmod.cli.Main", "--version").text()).startsWith("rkmod ");
+            assertThat(Files.exists(view.root().resolve("root/.cache/rkmod"))).isEqualTo(userCacheBefore);
+            assertThat(Files.readString(view.root().resolve("usr/bin/rkmod")))
+                    .contains("-XX:SharedArchiveFile=/var/cache/rkmod/rkmod.jsa");
 
             ProcessResult help = run(c, "rkmod", "--help");
             assertThat(help.text()).contains("Usage: rkmod").contains("Commands:");
@@ -171,6 +180,7 @@ class SelfDebIT {
 
             run(c, "dpkg", "-r", "rkmod");
             assertThat(tryRun(c, "sh", "-c", "command -v rkmod").ok()).isFalse();
+            assertThat(view.root().resolve("var/cache/rkmod")).as("postrm removes the archive postinst made").doesNotExist();
             assertThat(files(upper)).as("dpkg -r leaves nothing of rkmod behind").isEqualTo(before);
         }
         assertThat(Files.readString(root.resolve("var/lib/dpkg/status"))).as("the cached root is untouched")
