@@ -16,7 +16,10 @@ mkdir -p "$work/hello"
 printf 'public class Hello { public static void main(String[] a) { System.out.println("hello"); } }\n' >"$work/hello/Hello.java"
 "$javac_bin" -d "$work/hello" "$work/hello/Hello.java"
 flags=(-XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -XX:TieredStopAtLevel=1)   # the launcher's, for --version
-"$java_bin" "${flags[@]}" -XX:ArchiveClassesAtExit="$work/hello.jsa" -cp "$work/hello" Hello >/dev/null 2>&1 || true
+# the hello world's own archive, made as the launcher makes rkmod's (a static one from a training run's class list)
+"$java_bin" "${flags[@]}" -XX:DumpLoadedClassList="$work/hello.classes" -cp "$work/hello" Hello >/dev/null 2>&1 || true
+"$java_bin" -Xshare:dump -XX:SharedClassListFile="$work/hello.classes" -XX:SharedArchiveFile="$work/hello.jsa" \
+  -cp "$work/hello" >/dev/null 2>&1 || true
 
 # run TIMES CMD...: appends "wall user sys" (seconds, children included) of one run, measured by bash itself
 run() { local times=$1; shift; local TIMEFORMAT='%3R %3U %3S'; { time "$@" >/dev/null 2>&1; } 2>>"$times"; }
