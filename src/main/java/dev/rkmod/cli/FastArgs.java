@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 
 /**
  * The command line of a plain leaf command ({@code rkmod build DIR --kdir K}, {@code rkmod vmtest M.ko --kvm off},
@@ -43,8 +42,6 @@ final class FastArgs {
             "hidden", "showDefaultValue", "order", "descriptionKey", "arity", "required");
     private static final Set<String> PARAMETER_KEYS = Set.of("index", "arity", "description", "paramLabel",
             "defaultValue", "hidden", "showDefaultValue", "descriptionKey");
-    private static final Pattern INTEGER = Pattern.compile("-?[0-9]{1,9}");
-    private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,9}(\\.[0-9]{1,9})?");
 
     private FastArgs() {
     }
@@ -97,7 +94,7 @@ final class FastArgs {
         }
         try {
             Class<?> cls = RkmodCommand.subcommand(args[0]);
-            Object command = Cli.create(session, cls);
+            Object command = instantiate(session, cls);
             List<Arg> options = new ArrayList<>();
             List<Arg> positionals = new ArrayList<>();
             collect(command, cls, true, options, positionals);
@@ -107,6 +104,22 @@ final class FastArgs {
             return null;
         } catch (Exception e) {
             return null; // whatever went wrong here, picocli's own parse reports it properly
+        }
+    }
+
+    /**
+     * The command object, made as Cli's picocli factory makes it (the constructor taking the session, else the one
+     * without parameters), without that factory: it would initialise picocli's CommandLine class, 13 ms.
+     */
+    private static Object instantiate(Session session, Class<?> cls) throws ReflectiveOperationException {
+        try {
+            java.lang.reflect.Constructor<?> c = cls.getDeclaredConstructor(Session.class);
+            c.setAccessible(true);
+            return c.newInstance(session);
+        } catch (NoSuchMethodException e) {
+            java.lang.reflect.Constructor<?> c = cls.getDeclaredConstructor();
+            c.setAccessible(true);
+            return c.newInstance();
         }
     }
 
@@ -342,13 +355,16 @@ final class FastArgs {
                 return Path.of(value);
             }
             if (type == int.class || type == Integer.class) {
-                return INTEGER.matcher(value).matches() ? Integer.valueOf(value) : decline();
+                return digits(value, 0, value.length()) ? Integer.valueOf(value) : decline();
             }
             if (type == long.class || type == Long.class) {
-                return INTEGER.matcher(value).matches() ? Long.valueOf(value) : decline();
+                return digits(value, 0, value.length()) ? Long.valueOf(value) : decline();
             }
             if (type == double.class) {
-                return DECIMAL.matcher(value).matches() ? Double.valueOf(value) : decline();
+                int dot = value.indexOf('.');
+                boolean plain = dot < 0 ? digits(value, 0, value.length())
+                        : digits(value, 0, dot) && digits(value, dot + 1, value.length());
+                return plain ? Double.valueOf(value) : decline();
             }
             if (type.isEnum()) {
                 Object match = null;
@@ -366,6 +382,19 @@ final class FastArgs {
             throw DECLINED;
         }
         throw DECLINED;
+    }
+
+    /** 1 to 9 ASCII digits in {@code s[from, to)}: what both parsers read the same way. */
+    private static boolean digits(String s, int from, int to) {
+        if (to - from < 1 || to - from > 9) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Object decline() throws Declined {

@@ -155,4 +155,13 @@ class ShortPathsTest {
         assertThat(help.exit()).isZero();
         RkmodCommand.SUBCOMMANDS.keySet().forEach(name -> assertThat(help.out()).contains("  " + name + " "));
     }
+
+    @Test
+    void stageTimesAreWhatStringFormatWouldPrint() {
+        for (long ms = 0; ms < 200_000; ms += ms < 70_000 ? 1 : 997) {
+            String expected = ms < 60_000 ? String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0)
+                    : String.format(java.util.Locale.ROOT, "%d min %02d s", ms / 60_000, (ms / 1000) % 60);
+            assertThat(TextRenderer.seconds(ms)).as(ms + " ms").isEqualTo(expected);
+        }
+    }
 }

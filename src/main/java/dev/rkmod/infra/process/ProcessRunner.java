@@ -15,8 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -39,7 +37,6 @@ public final class ProcessRunner {
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
     private static final AtomicLong SEQ = new AtomicLong();
     private static final AtomicBoolean SHUTTING_DOWN = new AtomicBoolean();
-    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     static {
         Cleanup.register(Cleanup.Phase.PROCESSES, ProcessRunner::killAll);
@@ -386,9 +383,40 @@ public final class ProcessRunner {
     }
 
     private Path newLogPath(String label) {
-        String safe = label.replaceAll("[^A-Za-z0-9._-]", "_");
-        return logDir.resolve(LocalDateTime.now().format(STAMP) + "-" + ProcessHandle.current().pid() + "-"
+        StringBuilder safe = new StringBuilder(label.length());
+        for (int i = 0; i < label.length(); i++) {
+            char c = label.charAt(i);
+            boolean plain = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_'
+                    || c == '-';
+            safe.append(plain ? c : '_');
+        }
+        return logDir.resolve(stamp(System.currentTimeMillis()) + "-" + ProcessHandle.current().pid() + "-"
                 + SEQ.incrementAndGet() + "-" + safe + ".log");
+    }
+
+    /**
+     * yyyyMMdd-HHmmss of a time in UTC, computed without java.time's formatter and time-zone data (about 7 ms in a
+     * fresh JVM, paid by every command that runs a program).
+     */
+    static String stamp(long epochMillis) {
+        long secs = Math.floorDiv(epochMillis, 1000L);
+        long days = Math.floorDiv(secs, 86_400L);
+        int sod = (int) Math.floorMod(secs, 86_400L);
+        // civil from days (proleptic Gregorian), as in Howard Hinnant's algorithm
+        long z = days + 719_468;
+        long era = Math.floorDiv(z, 146_097);
+        long doe = z - era * 146_097;
+        long yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        long mp = (5 * doy + 2) / 153;
+        long d = doy - (153 * mp + 2) / 5 + 1;
+        long m = mp < 10 ? mp + 3 : mp - 9;
+        long y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+        return String.valueOf(y) + two(m) + two(d) + "-" + two(sod / 3600) + two(sod / 60 % 60) + two(sod % 60);
+    }
+
+    private static String two(long v) {
+        return v < 10 ? "0" + v : String.valueOf(v);
     }
 
     static String human(Duration d) {

@@ -166,4 +166,19 @@ class ProcessRunnerTest {
             return false;
         }
     }
+
+    @Test
+    void logNamesCarryTheUtcTimeJavaTimeWouldFormat() {
+        java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                .withZone(java.time.ZoneOffset.UTC);
+        java.util.Random r = new java.util.Random(20261129);
+        List<Long> instants = new ArrayList<>(List.of(0L, 951_782_399_999L, 951_782_400_000L, 4_107_542_399_000L,
+                1_798_502_399_999L, -1L, 253_402_300_799_000L));
+        for (int i = 0; i < 20_000; i++) {
+            instants.add(Math.floorMod(r.nextLong(), 253_402_300_800_000L)); // years 1970-9999
+        }
+        for (long t : instants) {
+            assertThat(ProcessRunner.stamp(t)).as("t=" + t).isEqualTo(f.format(java.time.Instant.ofEpochMilli(t)));
+        }
+    }
 }
