@@ -5,7 +5,7 @@
 #             config, make, manifest)
 # and prints the overhead (goal: <= +3 %). RUNS pairs (default 1, ~10 min each pair on 2 cores), alternating
 # which goes first; the medians are compared. Also times a cache hit (goal: < 3 s) and prints rkmod's stage
-# times (from its -v event lines) so that the overhead can be placed.
+# times (from its -v event lines) so that the overhead can be placed. Needs about 4 GB of disk per run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./rkmod --version >/dev/null
@@ -19,18 +19,19 @@ vars=(LLVM=1 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc BINDGEN=/usr/bin/bind
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 grep -v '^#' src/main/resources/dev/rkmod/kernel/tiny-rust.config > "$work/fragment.config"
 
-# The same disk state for both sides: the previous side's tree (about 1.5 GB) is deleted and every dirty page is
-# written back before the clock starts. Without this, the second side's extraction ran while the kernel wrote back
-# and freed the first side's tree, and took 3-4x as long (46 s against 12.6 s for the same GNU tar).
+# The same disk state for both sides: no tree is deleted before the end of the script (each run builds in its own
+# directory and cache), and every dirty page is written back before a clock starts. A timed extraction that followed
+# the deletion of the other side's tree (about 2 GB) took 3-4x as long (41-61 s against 12-15 s for the same GNU tar),
+# whether it was rkmod's or the raw one: the file system was still freeing the deleted blocks.
 settle() { sync; sleep 5; sync; }
 
 raw_once() {
   local t0 t1 t2 src
   settle
   t0=$(ms)
-  mkdir -p "$work/raw"
-  tar -xf /usr/src/linux-source-6.1.tar.xz -C "$work/raw"
-  src="$work/raw/linux-source-6.1"
+  mkdir -p "$work/raw$r"
+  tar -xf /usr/src/linux-source-6.1.tar.xz -C "$work/raw$r"
+  src="$work/raw$r/linux-source-6.1"
   t1=$(ms)
   make -s -C "$src" "${vars[@]}" tinyconfig >/dev/null
   (cd "$src" && scripts/kconfig/merge_config.sh -m .config "$work/fragment.config" >/dev/null)
@@ -40,15 +41,13 @@ raw_once() {
   raw_ms=$(($(ms) - t0))
   grep -q '^CONFIG_RUST=y' "$src/.config" || { echo "baseline lost CONFIG_RUST" >&2; exit 1; }
   echo "  raw:   ${raw_ms} ms (tar $((t1 - t0)) ms, config $((t2 - t1)) ms, make $((raw_ms - t2 + t0)) ms)"
-  rm -rf "$work/raw"
 }
 
 rk_once() {
   local t0
-  rm -rf "$work/cache"
   settle
   t0=$(ms)
-  XDG_CACHE_HOME="$work/cache" ./rkmod kernel build --profile 6.1 -j"$jobs" -v 2>&1 >/dev/null \
+  XDG_CACHE_HOME="$work/cache$r" ./rkmod kernel build --profile 6.1 -j"$jobs" -v 2>&1 >/dev/null \
     | while IFS= read -r line; do echo "$(($(ms) - t0)) $line"; done > "$work/rk-events.txt"
   rk_ms=$(($(ms) - t0))
   echo "  rkmod: ${rk_ms} ms; its events (ms since start):"
@@ -62,7 +61,7 @@ for r in $(seq "$runs"); do
   raws+=("$raw_ms"); rks+=("$rk_ms")
 done
 t0=$(ms)
-XDG_CACHE_HOME="$work/cache" ./rkmod kernel build --profile 6.1 -q >/dev/null
+XDG_CACHE_HOME="$work/cache$runs" ./rkmod kernel build --profile 6.1 -q >/dev/null
 hit=$(($(ms) - t0))
 
 raw=$(printf '%s\n' "${raws[@]}" | median)
