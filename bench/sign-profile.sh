@@ -33,10 +33,10 @@ if [ "$(tail -c 28 "$afkey")" = "~Module signature appended~" ]; then
   siglen=$((16#$(tail -c 32 "$afkey" | head -c 4 | od -An -tx1 | tr -d ' \n')))
   truncate -s $((size - 28 - 12 - siglen)) "$afkey"
 fi
-# the JDK's 'profile' settings with Java and native sampling every millisecond
+# the JDK's 'profile' settings with Java and native sampling every millisecond, and every JIT compilation
 jh=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
-sed -E '/jdk.(ExecutionSample|NativeMethodSample)"/,/<\/event>/ s#(<setting name="period"[^>]*>)[^<]*#\11 ms#' \
-  "$jh/lib/jfr/profile.jfc" >"$work/fine.jfc"
+sed -E -e '/jdk.(ExecutionSample|NativeMethodSample)"/,/<\/event>/ s#(<setting name="period"[^>]*>)[^<]*#\11 ms#' \
+  -e '/jdk.Compilation"/,/<\/event>/ s#(<setting name="threshold"[^>]*>)[^<]*#\10 ms#' "$jh/lib/jfr/profile.jfc" >"$work/fine.jfc"
 
 profile() {
   local name=$1 src=$2 n=$3 i
@@ -73,8 +73,10 @@ profile() {
     }'
   jfr print --events jdk.Compilation "$work/$name.jfr" | awk '
     /duration =/ { d = $3; u = $4; ms = (u == "s") ? d * 1000 : (u == "us") ? d / 1000 : (u == "ns") ? d / 1e6 : d }
-    /compileLevel =/ { lvl = $3; t[lvl <= 3 ? "C1" : "C2"] += ms; k[lvl <= 3 ? "C1" : "C2"]++ }
-    END { printf "  JIT: C1 %d methods %.0f ms, C2 %d methods %.0f ms (on the compiler threads)\n", k["C1"], t["C1"], k["C2"], t["C2"] }'
+    /compiler =/ { c = ($3 ~ /c2/) ? "C2" : "C1"; t[c] += ms; k[c]++ }
+    /method = java\.math\./ { bi[c] += ms }
+    END { printf "  JIT: C1 %d compilations %.0f ms, C2 %d compilations %.0f ms (BigInteger: C1 %.0f ms, C2 %.0f ms), on the compiler threads\n",
+          k["C1"], t["C1"], k["C2"], t["C2"], bi["C1"], bi["C2"] }'
   jfr print --events jdk.GarbageCollection "$work/$name.jfr" | awk '
     /sumOfPauses =/ { d = $3; u = $4; s += (u == "s") ? d * 1000 : (u == "us") ? d / 1000 : d; n++ }
     END { printf "  GC: %d collections, %.1f ms of pauses\n", n, s }'

@@ -20,9 +20,6 @@ public final class Main {
             System.out.flush();
             System.exit(0);
         }
-        if (args.length > 0 && args[0].equals("sign")) {
-            dev.rkmod.workflow.sign.SignWorkflow.prewarm(); // on the idle core while the command line is parsed
-        }
         int code = run(args, System.out, System.err, Host.current(), System.console() != null);
         System.exit(code);
     }

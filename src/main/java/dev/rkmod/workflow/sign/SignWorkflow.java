@@ -42,37 +42,6 @@ public final class SignWorkflow {
     /** What became of one module in a batch: signed, or the error that kept it from being signed (it is unchanged). */
     public record SignOutcome(Path module, Optional<Signed> signed, Optional<RkmodException> error) { }
 
-    /** Set when the modules are being signed: the warm-up thread then stops, leaving both cores to the signers. */
-    private static volatile boolean signing;
-
-    /**
-     * Starts warming the JIT for RSA while the command line, the key and the certificate are read, on the core that
-     * is otherwise idle then. A JVM runs the first RSA signatures interpreted (about 15 ms each, against 0.8 ms once
-     * C2 has compiled BigInteger's Montgomery arithmetic), so signing starts with compiled code. It does what the
-     * signers will do (1024-bit modular exponentiations: RSA-2048 with CRT; SHA-256), on throwaway numbers, and
-     * stops as soon as the signing starts. Called by the launcher's entry point for 'sign' only.
-     */
-    public static void prewarm() {
-        Thread t = new Thread(() -> {
-            java.util.Random r = new java.util.Random(14);
-            java.math.BigInteger mod = new java.math.BigInteger(1024, r).setBit(1023).setBit(0);
-            java.math.BigInteger exp = new java.math.BigInteger(1023, r);
-            java.math.BigInteger x = new java.math.BigInteger(1000, r);
-            byte[] block = new byte[16384];
-            try {
-                java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-                for (int i = 0; i < 400 && !signing; i++) {
-                    x = x.modPow(exp, mod).add(java.math.BigInteger.ONE);
-                    md.update(block);
-                }
-            } catch (GeneralSecurityException | RuntimeException e) {
-                // only a warm-up
-            }
-        }, "rkmod-sign-warm-up");
-        t.setDaemon(true);
-        t.start();
-    }
-
     /** Signs every module; the first module that cannot be signed ends the call with its error (the others are signed). */
     public List<Signed> sign(List<Path> modules, Path key, Path cert, Optional<String> hashOpt, Optional<Path> kdir,
                              Optional<Path> out, boolean force, boolean insecureKeyPerms) {
@@ -110,7 +79,6 @@ public final class SignWorkflow {
         CmsMaker maker = rsa
                 ? rsaMaker(pk, ModuleCms.signerOf(certDer), hash, proof)
                 : bcMaker(pk, Keys.certificate(cert), hash);
-        signing = true;
         // two threads pay on two cores; each has its own Signature (JCA objects are not thread-safe)
         List<SignOutcome> outcomes = modules.parallelStream().map(m -> {
             try {
