@@ -4,7 +4,10 @@
 # with its own JVM flags. Prints, per case: wall and CPU time (user, sys), the Java samples by what they were doing
 # (innermost matching frame, so RSA includes BigInteger, start-up includes class loading and picocli), the top frames,
 # and the time the JIT compilers took. Kernel time (file creation, rename) is not sampled by JFR: see the sys figure.
-# Env: BENCH_DL (where bench/sign.sh keeps the .deb), KEEP=1 keeps the recordings (their path is printed).
+# JFR samples only threads running Java code: time in the JIT compilers, in C2's Montgomery intrinsics (native) and in
+# the kernel is not in its samples. When perf(1) is installed, a second run of each case is sampled by perf as well
+# (every thread, user and kernel): the share of the samples by thread and code, and the main kernel paths.
+# Env: BENCH_DL (where bench/sign.sh keeps the .deb), KEEP=1 keeps the recordings (their path is printed), PERF=0 skips perf.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./rkmod --version >/dev/null
@@ -82,6 +85,27 @@ profile() {
     END { printf "  GC: %d collections, %.1f ms of pauses\n", n, s }'
 }
 
+perf_profile() {
+  local name=$1 src=$2 n=$3 i
+  rm -rf "$work/m"; mkdir -p "$work/m"
+  for i in $(seq "$n"); do cp "$src" "$work/m/m$i.ko"; done
+  sync
+  perf record -q -F 2999 -g -o "$work/$name.perf" -- ./rkmod sign "$work"/m/*.ko --key "$work/key.pem" --cert "$work/cert.pem" \
+    --hash sha256 -q >/dev/null 2>&1
+  echo "  perf, every thread (share of all samples; JIT = compiled and interpreted Java code):"
+  perf report -i "$work/$name.perf" --no-children --sort comm,dso -g none 2>/dev/null | grep -v '^#' | grep -v '^$' |
+    sed -E 's/\[JIT\] tid [0-9]+/[JIT]/' | awk '{p=$1; $1=""; a[$0]+=p} END {for (k in a) printf "  %6.1f %%  %s\n", a[k], k}' |
+    sort -k1 -nr | head -10
+  echo "  perf, main paths (inclusive):"
+  perf report -i "$work/$name.perf" --children --sort sym -g none 2>/dev/null | grep -v '^#' |
+    grep -E ' (montgomery_multiply|montgomery_square|ext4_create|__x64_sys_rename|__x64_sys_openat|exc_page_fault|CompileBroker::invoke_compiler_on_method|ClassLoader::load_class|SystemDictionary::resolve_or_null)$' |
+    awk '{printf "  %6s  %s\n", $1, $NF}'
+}
+
 profile "sign-1000-small" "$small" 1000
 profile "sign-300-af_key" "$afkey" 300
+if [ "${PERF:-1}" != 0 ] && command -v perf >/dev/null 2>&1; then
+  echo "== perf: sign-1000-small"; perf_profile "sign-1000-small" "$small" 1000
+  echo "== perf: sign-300-af_key"; perf_profile "sign-300-af_key" "$afkey" 300
+fi
 [ -z "${KEEP:-}" ] || echo "recordings kept in $work"
