@@ -167,7 +167,8 @@ public final class SelfDeb {
                 #!/bin/sh
                 # rkmod launcher, installed by the rkmod package.
                 # Short-lived commands start and run fastest with the C1 compiler only; signing needs C2's
-                # BigInteger intrinsics. -cp and the main class rather than -jar: no manifest to parse.
+                # BigInteger intrinsics, and runs faster without on-stack replacement (verify does not).
+                # -cp and the main class rather than -jar: no manifest to parse.
                 # Java opens only file names its locale's charset can encode: use C.UTF-8 for the character type.
                 case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
                   *[Uu][Tt][Ff]-8*|*[Uu][Tt][Ff]8*) ;;
@@ -175,7 +176,8 @@ public final class SelfDeb {
                 esac
                 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
                 case "${1:-}" in
-                  sign|verify) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
+                  sign) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -XX:-UseOnStackReplacement -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
+                  verify) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
                   *) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -XX:TieredStopAtLevel=1 -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
                 esac
                 """;
