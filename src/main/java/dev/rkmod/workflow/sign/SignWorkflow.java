@@ -148,6 +148,11 @@ public final class SignWorkflow {
             }
         }
 
+        /** What a module gets once the proof failed; never reported, as the whole call then fails with the pair check's message. */
+        static RkmodException refutation() {
+            return new RkmodException(ExitCode.USAGE, "The certificate does not match the private key", null, null);
+        }
+
         boolean proven() {
             return state == 1;
         }
@@ -177,13 +182,15 @@ public final class SignWorkflow {
             }
         });
         return (module, length) -> {
+            if (proof.isPresent() && proof.get().refuted()) {
+                throw PairProof.refutation(); // no more signatures that no module will get
+            }
             Signature sig = signatures.get();
             try {
                 sig.update(module, 0, length);
                 byte[] value = sig.sign();
                 if (proof.isPresent() && !proof.get().holds(module, length, value)) {
-                    // never reported: the whole call then fails with the pair check's message
-                    throw new RkmodException(ExitCode.USAGE, "The certificate does not match the private key", null, null);
+                    throw PairProof.refutation();
                 }
                 return ModuleCms.signedData(hash, signer, value);
             } catch (GeneralSecurityException e) {
