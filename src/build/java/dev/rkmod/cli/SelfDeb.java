@@ -169,7 +169,8 @@ public final class SelfDeb {
                 #!/bin/sh
                 # rkmod launcher, installed by the rkmod package.
                 # Short-lived commands start and run fastest with the C1 compiler only; signing needs C2's
-                # BigInteger intrinsics. -cp and the main class rather than -jar: no manifest to parse.
+                # BigInteger intrinsics, and runs faster without on-stack replacement (verify does not).
+                # -cp and the main class rather than -jar: no manifest to parse.
                 # Java opens only file names its locale's charset can encode: use C.UTF-8 for the character type.
                 case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
                   *[Uu][Tt][Ff]-8*|*[Uu][Tt][Ff]8*) ;;
@@ -180,14 +181,12 @@ public final class SelfDeb {
                 cds=
                 if [ -s /var/cache/rkmod/rkmod.jsa ]; then cds=-XX:SharedArchiveFile=/var/cache/rkmod/rkmod.jsa; fi
                 case "${1:-}" in
-                  sign|verify) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData $cds -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
+                  sign) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -XX:-UseOnStackReplacement $cds -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
+                  verify) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData $cds -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
                   *) exec "$java" -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -XX:TieredStopAtLevel=1 $cds -cp /usr/share/rkmod/rkmod.jar dev.rkmod.cli.Main "$@" ;;
                 esac
                 """;
     }
-
-    /** Where postinst writes the class-data archive of the installed jar, and postrm removes it. */
-    static final String CDS_ARCHIVE = "/var/cache/rkmod/rkmod.jsa";
 
     /**
      * postinst: the class-data archive of the installed jar for this machine's Java, made as the repository launcher

@@ -11,15 +11,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static dev.rkmod.format.ModuleCms.tlv;
+
 /**
  * The training run of rkmod's class-data-sharing archive: the launchers run
  * {@code java -XX:DumpLoadedClassList=L -cp rkmod.jar dev.rkmod.cli.CdsTraining}, then
  * {@code java -Xshare:dump -XX:SharedClassListFile=L -XX:SharedArchiveFile=rkmod.jsa -cp rkmod.jar}, and later runs
  * map the classes this loaded instead of reading and verifying them again. It runs the short commands
- * ({@code --version}, {@code info} in its forms, {@code --help}) on a small module it writes, and the first steps of
- * {@code build} and {@code vmtest} up to their refusal of a directory that is no module or kernel, printing nothing;
- * then it loads, without initialising, every class of rkmod, picocli and Gson in the jar, so that the archive holds
- * the commands it could not run too.
+ * ({@code --version}, {@code info} in its forms, {@code --help}) on a small module it writes, the first steps of
+ * {@code build} and {@code vmtest} up to their refusal of a directory that is no module or kernel, and {@code sign}
+ * and {@code verify} of that module with a throwaway RSA key and certificate made here (the JDK's RSA, key and
+ * certificate classes: 30 ms of every sign's start), printing nothing; then it loads, without initialising, every
+ * class of rkmod, picocli and Gson in the jar, so that the archive holds the commands it could not run too.
  */
 public final class CdsTraining {
     private CdsTraining() {
@@ -44,6 +47,12 @@ public final class CdsTraining {
                 {"vmtest", m, "--kernel", dir.resolve("missing-bzImage").toString(), "--kvm", "off", "-q"},
                 {"build", "--help"}, {"vmtest", "--help"}}) {
                 Main.run(a, none, none, host, false);
+            }
+            Path key = dir.resolve("training-key.pem");
+            Path crt = dir.resolve("training.crt");
+            if (throwawayKey(key, crt)) {
+                Main.run(new String[] {"sign", m, "--key", key.toString(), "--cert", crt.toString(), "-q"}, none, none, host, false);
+                Main.run(new String[] {"verify", m, "--cert", crt.toString()}, none, none, host, false);
             }
             loadAll();
         } finally {
@@ -72,6 +81,40 @@ public final class CdsTraining {
             }
         }
     }
+
+    /**
+     * A throwaway RSA key (PKCS#8 PEM, rw-------) and a self-signed certificate for it (DER), for the training's sign
+     * run only; false when the JDK cannot make them (the training then skips sign).
+     */
+    static boolean throwawayKey(Path key, Path crt) {
+        try {
+            java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("RSA");
+            g.initialize(1024); // the classes are the same as for 2048 bits; the primes come quicker
+            java.security.KeyPair kp = g.generateKeyPair();
+            byte[] sha256WithRsa = java.util.HexFormat.of().parseHex("300d06092a864886f70d01010b0500");
+            byte[] name = tlv(0x30, tlv(0x31, tlv(0x30, java.util.HexFormat.of().parseHex("0603550403"),
+                    tlv(0x0c, "rkmod training".getBytes(StandardCharsets.US_ASCII)))));
+            byte[] validity = tlv(0x30, tlv(0x17, "250101000000Z".getBytes(StandardCharsets.US_ASCII)),
+                    tlv(0x17, "491231000000Z".getBytes(StandardCharsets.US_ASCII)));
+            byte[] tbs = tlv(0x30, tlv(0xa0, new byte[] {2, 1, 2}), new byte[] {2, 1, 1}, sha256WithRsa, name, validity, name,
+                    kp.getPublic().getEncoded());
+            java.security.Signature s = java.security.Signature.getInstance("SHA256withRSA");
+            s.initSign(kp.getPrivate());
+            s.update(tbs);
+            byte[] sig = s.sign();
+            byte[] bits = new byte[sig.length + 1];
+            System.arraycopy(sig, 0, bits, 1, sig.length);
+            Files.write(crt, tlv(0x30, tbs, sha256WithRsa, tlv(0x03, bits)));
+            Files.createFile(key, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(key, "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64,
+                    new byte[] {'\n'}).encodeToString(kp.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+            return true;
+        } catch (IOException | java.security.GeneralSecurityException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
 
     /** A minimal ELF64 relocatable object with .modinfo, __versions and a build-id note, as info reads them. */
     static byte[] module() {

@@ -71,6 +71,21 @@ public final class ModuleCms {
         return new Signer(issuer, serial);
     }
 
+    /** The DER SubjectPublicKeyInfo of a DER X.509 certificate (what X509EncodedKeySpec takes), read with bounds checks. */
+    public static byte[] publicKeyInfo(byte[] certificate) {
+        Der cert = new Der(certificate, 0, certificate.length);
+        Der tbs = cert.enter(0x30, "Certificate").enter(0x30, "tbsCertificate");
+        if (tbs.peek() == 0xa0) {
+            tbs.skip("version");
+        }
+        tbs.skip("serialNumber");
+        tbs.skip("signature algorithm");
+        tbs.skip("issuer");
+        tbs.skip("validity");
+        tbs.skip("subject");
+        return tbs.take(0x30, "subjectPublicKeyInfo");
+    }
+
     /** The DER SignedData for a module signed with {@code hash} by {@code signer}; {@code signature} is the RSA value. */
     public static byte[] signedData(String hash, Signer signer, byte[] signature) {
         byte[] digestAlg = tlv(0x30, DIGEST_OIDS.get(hash.toLowerCase(Locale.ROOT)));

@@ -20,39 +20,109 @@ public final class FileOps {
     private FileOps() {
     }
 
-    /** Writes bytes to a temporary sibling, then renames it over {@code target}. */
+    /**
+     * Writes bytes to a temporary sibling, then renames it over {@code target}: the target is either the old file or the
+     * new one, never half written. The new file takes the old one's permission bits (and owner and group, when this
+     * process may set them), or rw-r--r-- when there was none. Few system calls (one open, one write, two stats, a
+     * chmod, the rename), as 'rkmod sign' writes one file per module.
+     */
     public static void writeAtomically(Path target, byte[] content) {
-        Path dir = target.toAbsolutePath().getParent();
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Path tmp = null;
         try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + target.getFileName() + OWNER + ProcessHandle.current().pid() + ".", ".tmp");
+            tmp = createOwnedTemp(dir, abs.getFileName().toString(), content);
+            java.util.Map<String, Object> old = null;
             try {
-                Files.write(tmp, content);
-                if (Files.exists(target)) {
-                    Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
-                    try {
-                        Object uid = Files.getAttribute(target, "unix:uid");
-                        Object gid = Files.getAttribute(target, "unix:gid");
-                        if (!uid.equals(Files.getAttribute(tmp, "unix:uid"))) {
-                            Files.setAttribute(tmp, "unix:uid", uid);
-                        }
-                        if (!gid.equals(Files.getAttribute(tmp, "unix:gid"))) {
-                            Files.setAttribute(tmp, "unix:gid", gid);
-                        }
-                    } catch (IOException | UnsupportedOperationException | IllegalArgumentException ignored) {
-                        // not root, or no unix view: the file stays ours
-                    }
-                } else {
-                    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-                }
-                moveAtomically(tmp, target);
-            } finally {
-                Files.deleteIfExists(tmp);
+                old = Files.readAttributes(target, "unix:mode,uid,gid");
+            } catch (NoSuchFileException absent) {
+                // a new file
             }
+            Files.setPosixFilePermissions(tmp, permissions(old == null ? 0644 : (Integer) old.get("mode")));
+            if (old != null) {
+                try {
+                    java.util.Map<String, Object> mine = Files.readAttributes(tmp, "unix:uid,gid");
+                    if (!old.get("uid").equals(mine.get("uid"))) {
+                        Files.setAttribute(tmp, "unix:uid", old.get("uid"));
+                    }
+                    if (!old.get("gid").equals(mine.get("gid"))) {
+                        Files.setAttribute(tmp, "unix:gid", old.get("gid"));
+                    }
+                } catch (IOException | UnsupportedOperationException | IllegalArgumentException ignored) {
+                    // not root: the file stays ours
+                }
+            }
+            moveAtomically(tmp, target);
+            tmp = null;
         } catch (IOException e) {
             throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot write " + target, reason(e),
                     "Check that the directory exists, is writable and has free space", e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // litter that the next sweep removes
+                }
+            }
         }
+    }
+
+    private static final java.util.Set<java.nio.file.OpenOption> CREATE_NEW_WRITE =
+            java.util.Set.of(java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
+    /** A new file {@code .NAME.pidPID.RANDOM.tmp} in {@code dir} (made when missing) holding {@code content}. */
+    private static Path createOwnedTemp(Path dir, String name, byte[] content) throws IOException {
+        String prefix = ownedTempPrefix(name);
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve(prefix + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
+            java.nio.channels.FileChannel ch;
+            try {
+                ch = java.nio.channels.FileChannel.open(tmp, CREATE_NEW_WRITE, OWNER_ONLY); // rw------- until it is done
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                if (attempt < 100) {
+                    continue;
+                }
+                throw taken;
+            } catch (NoSuchFileException noDir) {
+                if (attempt > 0 || Files.isDirectory(dir)) {
+                    throw noDir;
+                }
+                Files.createDirectories(dir);
+                continue;
+            }
+            try (ch) {
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(content);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
+            return tmp;
+        }
+    }
+
+    private static final java.nio.file.attribute.PosixFilePermission[] BITS = {
+        java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE, java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE,
+        java.nio.file.attribute.PosixFilePermission.OTHERS_READ, java.nio.file.attribute.PosixFilePermission.GROUP_EXECUTE,
+        java.nio.file.attribute.PosixFilePermission.GROUP_WRITE, java.nio.file.attribute.PosixFilePermission.GROUP_READ,
+        java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE,
+        java.nio.file.attribute.PosixFilePermission.OWNER_READ};
+
+    /** The nine permission bits of a st_mode as a set. */
+    private static java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions(int mode) {
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> set =
+                java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
+        for (int i = 0; i < BITS.length; i++) {
+            if ((mode & (1 << i)) != 0) {
+                set.add(BITS[i]);
+            }
+        }
+        return set;
     }
 
     private static final String OWNER = ".pid";
@@ -68,7 +138,11 @@ public final class FileOps {
      * their process was killed before it could remove them: {@code .NAME.pidPID.RANDOM.tmp} whose PID is gone.
      */
     public static void sweepStaleTemps(Path dir) {
-        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".*.tmp")) {
+        // a plain filter rather than a glob: no pattern to compile, and most names fail at their first character
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> {
+            String n = p.getFileName().toString();
+            return n.startsWith(".") && n.endsWith(".tmp");
+        })) {
             for (Path p : ds) {
                 var m = OWNED_TEMP.matcher(p.getFileName().toString());
                 if (!m.matches() || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {

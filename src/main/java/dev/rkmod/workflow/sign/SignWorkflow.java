@@ -69,20 +69,97 @@ public final class SignWorkflow {
         }
         PrivateKey pk = Keys.privateKey(key, insecureKeyPerms);
         byte[] certDer = Keys.certificateDer(cert);
-        Keys.checkPair(pk, certDer, key, cert);
-        CmsMaker maker = pk.getAlgorithm().equals("RSA") && ModuleCms.supports(hash)
-                ? rsaMaker(pk, ModuleCms.signerOf(certDer), hash)
+        boolean rsa = pk.getAlgorithm().equals("RSA") && ModuleCms.supports(hash);
+        // RSA: the key and certificate are proven to belong together by the first module's real signature, verified
+        // with the certificate's public key before any module is written (a test signature in a cold JVM cost 30 ms)
+        Optional<PairProof> proof = rsa ? PairProof.of(certDer, hash) : Optional.empty();
+        if (proof.isEmpty()) {
+            Keys.checkPair(pk, certDer, key, cert);
+        }
+        CmsMaker maker = rsa
+                ? rsaMaker(pk, ModuleCms.signerOf(certDer), hash, proof)
                 : bcMaker(pk, Keys.certificate(cert), hash);
-        modules.stream().map(m -> out.orElse(m).toAbsolutePath().getParent()).filter(java.util.Objects::nonNull).distinct()
-                .forEach(FileOps::sweepStaleTemps); // what a killed 'sign' left
         // two threads pay on two cores; each has its own Signature (JCA objects are not thread-safe)
-        return modules.parallelStream().map(m -> {
+        List<SignOutcome> outcomes = modules.parallelStream().map(m -> {
             try {
                 return new SignOutcome(m, Optional.of(signOne(m, maker, hash, out, force)), Optional.empty());
             } catch (RkmodException e) {
                 return new SignOutcome(m, Optional.empty(), Optional.of(e));
             }
         }).toList();
+        if (proof.isPresent() && !proof.get().proven()) {
+            // no module was signed (all refused, or the certificate does not fit): nothing was written; the pair check
+            // decides, as it always did before any module, so that a wrong certificate is reported as such
+            Keys.checkPair(pk, certDer, key, cert);
+            if (proof.get().refuted()) {
+                throw signingFailed(new java.security.SignatureException("the first signature does not verify with the certificate"));
+            }
+        }
+        modules.stream().map(m -> out.orElse(m).toAbsolutePath().getParent()).filter(java.util.Objects::nonNull).distinct()
+                .forEach(FileOps::sweepStaleTemps); // what a killed 'sign' left
+        return outcomes;
+    }
+
+    /**
+     * The proof that the key and the certificate belong together: the first signature made in this call verifies with the
+     * certificate's public key. Until it is proven no module is written; once refuted none is.
+     */
+    private static final class PairProof {
+        private final java.security.PublicKey certKey;
+        private final String algorithm;
+        private volatile int state; // 0 not yet, 1 proven, 2 refuted
+
+        private PairProof(java.security.PublicKey certKey, String algorithm) {
+            this.certKey = certKey;
+            this.algorithm = algorithm;
+        }
+
+        /** The proof for an RSA certificate, or empty when its public key cannot be read here (the general check runs). */
+        static Optional<PairProof> of(byte[] certDer, String hash) {
+            try {
+                java.security.PublicKey pub = java.security.KeyFactory.getInstance("RSA")
+                        .generatePublic(new java.security.spec.X509EncodedKeySpec(ModuleCms.publicKeyInfo(certDer)));
+                return Optional.of(new PairProof(pub, ModuleCms.jcaRsaAlgorithm(hash)));
+            } catch (GeneralSecurityException | RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+
+        /** Whether {@code signature} of the module's first {@code length} bytes proves the pair (checked once, by the first caller). */
+        boolean holds(byte[] module, int length, byte[] signature) {
+            if (state == 0) {
+                synchronized (this) {
+                    if (state == 0) {
+                        state = verifies(module, length, signature) ? 1 : 2;
+                    }
+                }
+            }
+            return state == 1;
+        }
+
+        private boolean verifies(byte[] module, int length, byte[] signature) {
+            try {
+                Signature v = Signature.getInstance(algorithm);
+                v.initVerify(certKey);
+                v.update(module, 0, length);
+                return v.verify(signature);
+            } catch (GeneralSecurityException | RuntimeException e) {
+                return false;
+            }
+        }
+
+        /** What a module gets once the proof failed; never reported, as the whole call then fails with the pair check's message. */
+        static RkmodException refutation() {
+            return new RkmodException(ExitCode.USAGE, "The certificate does not match the private key", null, null);
+        }
+
+        boolean proven() {
+            return state == 1;
+        }
+
+        boolean refuted() {
+            return state == 2;
+        }
     }
 
     /** Makes the CMS signature of the first {@code length} bytes of a module; safe to call from several threads. */
@@ -94,7 +171,7 @@ public final class SignWorkflow {
      * RSA: PKCS#1 v1.5 with the JDK's RSA (CRT when the key carries its primes, as every PEM key does), one Signature per
      * thread, initialised once with the key; the module is hashed once, and the DER is written by {@link ModuleCms}.
      */
-    private static CmsMaker rsaMaker(PrivateKey pk, ModuleCms.Signer signer, String hash) {
+    private static CmsMaker rsaMaker(PrivateKey pk, ModuleCms.Signer signer, String hash, Optional<PairProof> proof) {
         ThreadLocal<Signature> signatures = ThreadLocal.withInitial(() -> {
             try {
                 Signature sig = Signature.getInstance(ModuleCms.jcaRsaAlgorithm(hash));
@@ -105,10 +182,17 @@ public final class SignWorkflow {
             }
         });
         return (module, length) -> {
+            if (proof.isPresent() && proof.get().refuted()) {
+                throw PairProof.refutation(); // no more signatures that no module will get
+            }
             Signature sig = signatures.get();
             try {
                 sig.update(module, 0, length);
-                return ModuleCms.signedData(hash, signer, sig.sign());
+                byte[] value = sig.sign();
+                if (proof.isPresent() && !proof.get().holds(module, length, value)) {
+                    throw PairProof.refutation();
+                }
+                return ModuleCms.signedData(hash, signer, value);
             } catch (GeneralSecurityException e) {
                 throw signingFailed(e);
             }

@@ -40,4 +40,24 @@ class FileOpsTest {
         assertThat(tmp.resolve("tree")).doesNotExist();
         assertThat(keep.resolve("precious")).exists();
     }
+
+    @Test
+    void anAtomicWriteMakesAMissingDirectoryAndLeavesNothingBehindWhenItCannotWrite() throws Exception {
+        Path deep = tmp.resolve("a/b/out.json");
+        FileOps.writeAtomically(deep, "x".getBytes());
+        assertThat(deep).hasContent("x");
+        Path ro = java.nio.file.Files.createDirectories(tmp.resolve("ro"));
+        Path f = ro.resolve("f");
+        Files.writeString(f, "old");
+        // a target that is a non-empty directory cannot be replaced by a file: the rename fails, the temporary file goes
+        Path blocker = Files.createDirectories(ro.resolve("dir"));
+        Files.writeString(blocker.resolve("inside"), "y");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FileOps.writeAtomically(blocker, "new".getBytes()))
+                .isInstanceOfSatisfying(dev.rkmod.model.RkmodException.class,
+                        e -> assertThat(e.exitCode()).isEqualTo(dev.rkmod.model.ExitCode.ENVIRONMENT));
+        try (var s = Files.list(ro)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("f", "dir");
+        }
+        assertThat(f).hasContent("old");
+    }
 }

@@ -151,4 +151,63 @@ class ModuleCmsTest {
             }
         }
     }
+
+    @Test
+    void thePublicKeyInfoOfACertificateIsTheOneTheJdkReads() throws Exception {
+        for (X509CertificateHolder c : List.of(cert(rsa(2048), "CN=a", BigInteger.ONE, "SHA256withRSA"),
+                cert(rsa(4096), "CN=" + "b".repeat(60) + ",O=" + "o".repeat(60) + ",OU=" + "u".repeat(60) + ",L=long issuer", new BigInteger(1, module(20)), "SHA512withRSA"))) {
+            java.security.cert.X509Certificate jdk = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory
+                    .getInstance("X.509").generateCertificate(new java.io.ByteArrayInputStream(c.getEncoded()));
+            assertThat(ModuleCms.publicKeyInfo(c.getEncoded())).isEqualTo(jdk.getPublicKey().getEncoded());
+        }
+        assertThatThrownBy(() -> ModuleCms.publicKeyInfo(new byte[] {0x30, 0x03, 0x30, 0x01, 0x02}))
+                .isInstanceOf(FormatException.class);
+    }
+
+    /**
+     * The RSA pair check is the first real signature, verified with the certificate's key before any module is written:
+     * a certificate of another key fails the whole call with the pair message and leaves every module and the directory
+     * as they were, also when no module could be signed at all (all already signed).
+     */
+    @Test
+    void aCertificateOfAnotherKeyTouchesNoModule() throws Exception {
+        KeyPair kp = rsa(2048);
+        Path key = write("key.pem", KeysTest.pkcs8Pem(kp));
+        Path good = write("good.crt", KeysTest.pem(cert(kp, "CN=good", BigInteger.ONE, "SHA256withRSA")));
+        KeyPairGenerator e = KeyPairGenerator.getInstance("EC");
+        e.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair ec = e.generateKeyPair();
+        Path otherRsa = write("other.crt", KeysTest.pem(cert(rsa(2048), "CN=other", BigInteger.TWO, "SHA256withRSA")));
+        Path otherEc = write("ec.crt", KeysTest.pem(cert(ec, "CN=ec", BigInteger.TWO, "SHA256withECDSA")));
+        Path dir = Files.createDirectories(tmp.resolve("mods"));
+        byte[] elf = gccObject();
+        List<Path> mods = List.of(dir.resolve("a.ko"), dir.resolve("b.ko"), dir.resolve("c.ko"));
+        for (Path m : mods) {
+            Files.write(m, elf);
+        }
+        for (Path wrong : List.of(otherRsa, otherEc)) {
+            assertThatThrownBy(() -> new SignWorkflow().signEach(mods, key, wrong, Optional.of("sha256"), Optional.empty(),
+                    Optional.empty(), false, false)).isInstanceOfSatisfying(dev.rkmod.model.RkmodException.class, x -> {
+                        assertThat(x.exitCode()).isEqualTo(dev.rkmod.model.ExitCode.USAGE);
+                        assertThat(x.paragraph()).contains("does not match the private key").contains("no module was touched");
+                    });
+            for (Path m : mods) {
+                assertThat(Files.readAllBytes(m)).as(m + " with " + wrong).isEqualTo(elf);
+            }
+            try (var list = Files.list(dir)) {
+                assertThat(list.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("a.ko", "b.ko", "c.ko");
+            }
+        }
+        // all signed already: no signature is made, and the pair is still checked (and named) before anything else
+        List<SignWorkflow.SignOutcome> first = new SignWorkflow().signEach(mods, key, good, Optional.of("sha256"),
+                Optional.empty(), Optional.empty(), false, false);
+        assertThat(first).allSatisfy(o -> assertThat(o.signed()).isPresent());
+        byte[] signed = Files.readAllBytes(mods.get(0));
+        assertThatThrownBy(() -> new SignWorkflow().signEach(mods, key, otherRsa, Optional.of("sha256"), Optional.empty(),
+                Optional.empty(), false, false)).isInstanceOfSatisfying(dev.rkmod.model.RkmodException.class,
+                        x -> assertThat(x.paragraph()).contains("does not match the private key"));
+        assertThat(new SignWorkflow().signEach(mods, key, good, Optional.of("sha256"), Optional.empty(), Optional.empty(),
+                false, false)).allSatisfy(o -> assertThat(o.error().orElseThrow().paragraph()).contains("already signed"));
+        assertThat(Files.readAllBytes(mods.get(0))).isEqualTo(signed);
+    }
 }
