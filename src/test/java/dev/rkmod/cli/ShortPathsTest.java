@@ -164,4 +164,32 @@ class ShortPathsTest {
             assertThat(TextRenderer.seconds(ms)).as(ms + " ms").isEqualTo(expected);
         }
     }
+
+    @Test
+    void sizesAreWhatStringFormatWouldPrint() {
+        java.util.Random r = new java.util.Random(7);
+        java.util.List<Long> sizes = new java.util.ArrayList<>();
+        for (long b = 0; b < 3_000_000; b += 1 + b / 50_000) {
+            sizes.add(b);
+        }
+        for (int i = 0; i < 100_000; i++) {
+            sizes.add(r.nextLong() & Long.MAX_VALUE >>> r.nextInt(63));
+        }
+        for (long b : sizes) {
+            String expected;
+            if (b < 1024) {
+                expected = b + " B";
+            } else {
+                double v = b;
+                String[] units = {"KiB", "MiB", "GiB", "TiB"};
+                int i = -1;
+                while (v >= 1024 && i < units.length - 1) {
+                    v /= 1024;
+                    i++;
+                }
+                expected = String.format(java.util.Locale.ROOT, "%.1f %s", v, units[i]);
+            }
+            assertThat(Text.size(b)).as(b + " bytes").isEqualTo(expected);
+        }
+    }
 }
