@@ -62,6 +62,7 @@ function cat_of(thread, s) {
   if (s ~ /CompilationPolicy::|CompileBroker::|frequency_counter_overflow|SharedRuntime::resolve|LinkResolver|MethodHandle|LambdaForm|BootstrapMethodInvoker/) return "JIT, call-site and lambda linkage on Java threads"
   if (s ~ /dev\/rkmod\//) {
     if (s ~ /entry_SYSCALL|_\[k\]$/) return "rkmod: in the kernel (read, write, open, futex, fork)"
+    if (s ~ /(montgomery_multiply|montgomery_square|mulAdd|implCompress|StubRoutines)$/) return "rkmod: JDK intrinsics (RSA Montgomery multiplication, SHA-256)"
     if (s ~ /_\[0\]$/) return "rkmod: interpreted bytecode"
     if (s ~ /_\[(1|j|i)\]$/) return "rkmod: compiled code"
     return "rkmod: JVM runtime called by rkmod (allocation, GC, stubs)"
