@@ -31,11 +31,10 @@ case "$row" in
     find "$data/$pkg/image" -name '*.ko*' | sort >"$work/modules.txt"
     if [ "$row" = info ]; then cmd=(xargs -a "$work/modules.txt" ./rkmod info); else cmd=(xargs -a "$work/modules.txt" ./rkmod info -F vermagic); fi ;;
   sign)
-    k=$(kdir); mkdir -p "$work/m"
-    openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 -newkey rsa:2048 -keyout "$work/key.pem" \
-      -out "$work/cert.pem" -subj "/CN=rkmod profile/" 2>/dev/null
-    chmod 600 "$work/key.pem"
-    for i in $(seq 1000); do cp "$k/samples/rust/rust_minimal.ko" "$work/m/m$i.ko"; done
+    source bench/lib-sign.sh
+    sign_inputs "$work" "${BENCH_DL:-/var/tmp/rkmod-bench-dl}" "rkmod profile" 2048
+    mkdir -p "$work/m"
+    for i in $(seq 1000); do cp "$small" "$work/m/m$i.ko"; done
     cmd=(./rkmod sign --key "$work/key.pem" --cert "$work/cert.pem" --force "$work"/m/*.ko) ;;
   build)
     k=$(kdir); ./rkmod new prof_mod --kdir "$k" --dir "$work/mod" -q >/dev/null

@@ -14,28 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dl=${BENCH_DL:-/var/tmp/rkmod-bench-dl}
 work=$(mktemp -d /var/tmp/rkmod-sign-profile.XXXXXX)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
-openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 -newkey rsa:2048 -keyout "$work/key.pem" \
-  -out "$work/cert.pem" -subj "/CN=rkmod profile/" 2>/dev/null
-chmod 600 "$work/key.pem"
-small=$(./rkmod kernel build --profile 6.1 --json -q | sed -n 's/.*"tree": "\(.*\)".*/\1/p')/samples/rust/rust_minimal.ko
-pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | awk '{print $1}' | sort -V | tail -1)
-mkdir -p "$dl"
-deb=$(ls "$dl"/"$pkg"_*.deb 2>/dev/null | head -1 || true)
-if [ -z "$deb" ]; then
-  (cd "$dl" && apt-get download "$pkg" >/dev/null 2>&1)
-  deb=$(ls "$dl"/"$pkg"_*.deb | head -1)
-fi
-dpkg --fsys-tarfile "$deb" | tar -x -C "$work" --wildcards '*/af_key.ko*'
-afkey=$(find "$work" -name 'af_key.ko*' | head -1)
-case "$afkey" in
-  *.xz) xz -d "$afkey"; afkey=${afkey%.xz} ;;
-  *.zst) zstd -q -d --rm "$afkey"; afkey=${afkey%.zst} ;;
-esac
-if [ "$(tail -c 28 "$afkey")" = "~Module signature appended~" ]; then
-  size=$(stat -c %s "$afkey")
-  siglen=$((16#$(tail -c 32 "$afkey" | head -c 4 | od -An -tx1 | tr -d ' \n')))
-  truncate -s $((size - 28 - 12 - siglen)) "$afkey"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib-sign.sh"
+sign_inputs "$work" "$dl" "rkmod profile" 2048
 # the JDK's 'profile' settings with Java and native sampling every millisecond, and every JIT compilation
 jh=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
 sed -E -e '/jdk.(ExecutionSample|NativeMethodSample)"/,/<\/event>/ s#(<setting name="period"[^>]*>)[^<]*#\11 ms#' \

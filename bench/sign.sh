@@ -19,32 +19,8 @@ trap 'rm -rf "$work"' EXIT
 ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 -newkey "rsa:$bits" -keyout "$work/key.pem" \
-  -out "$work/cert.pem" -subj "/CN=rkmod bench/" 2>/dev/null
-chmod 600 "$work/key.pem"
-
-# inputs: the small module from the cached 6.1 tree, af_key.ko from Debian's package
-small=$(./rkmod kernel build --profile 6.1 --json -q | sed -n 's/.*"tree": "\(.*\)".*/\1/p')/samples/rust/rust_minimal.ko
-[ -f "$small" ] || { echo "no $small" >&2; exit 1; }
-mkdir -p "$dl"
-pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | awk '{print $1}' | sort -V | tail -1)
-deb=$(ls "$dl"/"$pkg"_*.deb 2>/dev/null | head -1 || true)
-if [ -z "$deb" ]; then
-  (cd "$dl" && apt-get download "$pkg" >/dev/null 2>&1)
-  deb=$(ls "$dl"/"$pkg"_*.deb | head -1)
-fi
-dpkg --fsys-tarfile "$deb" | tar -x -C "$work" --wildcards '*/af_key.ko*'
-afkey=$(find "$work" -name 'af_key.ko*' | head -1)
-case "$afkey" in
-  *.xz) xz -d "$afkey"; afkey=${afkey%.xz} ;;
-  *.zst) zstd -q -d --rm "$afkey"; afkey=${afkey%.zst} ;;
-esac
-# strip Debian's signature: [module][cms][12-byte info, sig_len big-endian at its end]["~Module signature appended~\n"]
-if [ "$(tail -c 28 "$afkey")" = "~Module signature appended~" ]; then
-  size=$(stat -c %s "$afkey")
-  siglen=$((16#$(tail -c 32 "$afkey" | head -c 4 | od -An -tx1 | tr -d ' \n')))
-  truncate -s $((size - 28 - 12 - siglen)) "$afkey"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib-sign.sh"
+sign_inputs "$work" "$dl" "rkmod bench" "$bits"
 cp "$afkey" "$work/af_key.ko"
 
 # one case: $1 name, $2 module, $3 copies
