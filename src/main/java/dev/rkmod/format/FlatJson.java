@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A reader for the flat JSON objects rkmod writes as manifests: string, integer, boolean and null values and arrays of
- * strings, nothing nested deeper. It exists so that reading a manifest on a short command (build, vmtest, doctor)
+ * A reader for the flat JSON objects rkmod writes as manifests and cache entries: string, integer, boolean and null
+ * values, arrays of strings and objects of strings, nothing nested deeper. It exists so that reading a manifest on a short command (build, vmtest, doctor)
  * does not load and reflect over Gson; anything it does not know is a {@link FormatException}, and callers then fall
  * back to Gson, so it never changes what a manifest reads as.
  */
@@ -19,7 +19,7 @@ public final class FlatJson {
         this.s = s;
     }
 
-    /** The object's members in file order: String, Long, Boolean, null or List&lt;String&gt;. */
+    /** The object's members in file order: String, Long, Boolean, null, List&lt;String&gt; or Map&lt;String, String&gt;. */
     public static Map<String, Object> parse(String text) {
         FlatJson p = new FlatJson(text);
         Map<String, Object> out = new LinkedHashMap<>();
@@ -46,6 +46,21 @@ public final class FlatJson {
         char c = peek();
         if (c == '"') {
             return string();
+        }
+        if (c == '{') {
+            pos++;
+            Map<String, String> map = new LinkedHashMap<>();
+            if (!consume('}')) {
+                do {
+                    String key = string();
+                    expect(':');
+                    if (map.put(key, string()) != null) {
+                        throw bad("the key " + key + " appears twice");
+                    }
+                } while (consume(','));
+                expect('}');
+            }
+            return java.util.Collections.unmodifiableMap(map);
         }
         if (c == '[') {
             pos++;
@@ -78,7 +93,7 @@ public final class FlatJson {
             pos++;
         }
         if (pos == start || pos - start > 18 || s.charAt(pos - 1) == '-') {
-            throw bad("a value is neither a string, an integer, a boolean, null nor a list of strings");
+            throw bad("a value is neither a string, an integer, a boolean, null, a list of strings nor an object of strings");
         }
         return Long.parseLong(s.substring(start, pos));
     }

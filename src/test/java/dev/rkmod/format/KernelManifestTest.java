@@ -117,6 +117,10 @@ class KernelManifestTest {
             assertThat(KernelManifest.fromJson(odd)).as(odd).isEqualTo(gson(odd));
         }
         assertThatThrownBy(() -> FlatJson.parse("{\"x\": {\"y\": 1}}")).isInstanceOf(FormatException.class);
+        // an object of strings (a cache entry's inputs) is read, in order
+        assertThat(FlatJson.parse("{\"inputs\": {\"b\": \"1\", \"a\": \"\\u00e9\"}, \"k\": \"v\"}").get("inputs"))
+                .isEqualTo(java.util.Map.of("b", "1", "a", "\u00e9"));
+        assertThatThrownBy(() -> FlatJson.parse("{\"x\": {\"y\": \"1\", \"y\": \"2\"}}")).isInstanceOf(FormatException.class);
         assertThatThrownBy(() -> FlatJson.parse("{\"schema\": 1.0}")).isInstanceOf(FormatException.class);
         assertThatThrownBy(() -> FlatJson.parse("{\"a\": \"b\"} trailing")).isInstanceOf(FormatException.class);
     }

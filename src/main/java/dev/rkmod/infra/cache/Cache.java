@@ -37,7 +37,10 @@ public final class Cache {
     public static final String ENTRY_FILE = ".rkmod-entry.json";
     private static final Pattern KIND = Pattern.compile("[a-z][a-z0-9-]{0,39}");
     private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    /** Gson, made when an entry is written or an unusual one read: reading entries needs no Gson (FlatJson). */
+    private static final class Json {
+        static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    }
 
     private final Path root;
 
@@ -222,8 +225,8 @@ public final class Cache {
             meta.addProperty("key", key.hex());
             meta.addProperty("description", description);
             meta.addProperty("created", Instant.now().toString());
-            meta.add("inputs", GSON.toJsonTree(key.inputs()));
-            Files.writeString(tmp.resolve(ENTRY_FILE), GSON.toJson(meta), StandardCharsets.UTF_8);
+            meta.add("inputs", Json.GSON.toJsonTree(key.inputs()));
+            Files.writeString(tmp.resolve(ENTRY_FILE), Json.GSON.toJson(meta), StandardCharsets.UTF_8);
             if (Files.exists(finalDir)) {
                 // an unreadable leftover (interrupted delete, truncated metadata): we hold the lock, replace it
                 discard(finalDir);
@@ -346,15 +349,79 @@ public final class Cache {
         if (!Files.isRegularFile(meta)) {
             return Optional.empty();
         }
+        String text;
         try {
-            JsonObject o = GSON.fromJson(Files.readString(meta, StandardCharsets.UTF_8), JsonObject.class);
-            Map<String, String> inputs = GSON.fromJson(o.get("inputs"), new TypeToken<Map<String, String>>() { }.getType());
-            return Optional.of(new CacheEntry(o.get("kind").getAsString(), o.get("key").getAsString(),
-                    o.get("description").getAsString(), Instant.parse(o.get("created").getAsString()), dir,
-                    inputs == null ? Map.of() : inputs));
+            text = Files.readString(meta, StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
+        try {
+            // the flat reader first (no Gson to load on a short command); anything it does not take goes to Gson
+            Map<String, Object> m = dev.rkmod.format.FlatJson.parse(text);
+            if (m.get("kind") instanceof String kind && m.get("key") instanceof String k
+                    && m.get("description") instanceof String description && m.get("created") instanceof String created
+                    && (m.get("inputs") == null || m.get("inputs") instanceof Map)) {
+                @SuppressWarnings("unchecked")
+                Map<String, String> inputs = m.get("inputs") == null ? Map.of() : (Map<String, String>) m.get("inputs");
+                return Optional.of(new CacheEntry(kind, k, description, instant(created), dir, inputs));
+            }
+        } catch (RuntimeException e) {
+            // not flat, or an unusual time: Gson reads it as before
+        }
+        try {
+            JsonObject o = Json.GSON.fromJson(text, JsonObject.class);
+            Map<String, String> inputs = Json.GSON.fromJson(o.get("inputs"), new TypeToken<Map<String, String>>() { }.getType());
+            return Optional.of(new CacheEntry(o.get("kind").getAsString(), o.get("key").getAsString(),
+                    o.get("description").getAsString(), Instant.parse(o.get("created").getAsString()), dir,
+                    inputs == null ? Map.of() : inputs));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The instant Instant.toString wrote ("2026-11-29T10:34:04.825582599Z", 0 to 9 fraction digits), read without
+     * java.time's formatter (about 8 ms in a fresh JVM); any other text goes to Instant.parse.
+     */
+    static Instant instant(String t) {
+        int n = t.length();
+        boolean plain = n >= 20 && t.charAt(4) == '-' && t.charAt(7) == '-' && t.charAt(10) == 'T' && t.charAt(13) == ':'
+                && t.charAt(16) == ':' && t.charAt(n - 1) == 'Z' && (n == 20 || t.charAt(19) == '.' && n > 21 && n <= 30);
+        for (int i = 0; plain && i < n - 1; i++) {
+            if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && i != 19) {
+                plain = t.charAt(i) >= '0' && t.charAt(i) <= '9';
+            }
+        }
+        if (!plain) {
+            return Instant.parse(t);
+        }
+        int year = Integer.parseInt(t, 0, 4, 10);
+        int month = Integer.parseInt(t, 5, 7, 10);
+        int day = Integer.parseInt(t, 8, 10, 10);
+        int hour = Integer.parseInt(t, 11, 13, 10);
+        int minute = Integer.parseInt(t, 14, 16, 10);
+        int second = Integer.parseInt(t, 17, 19, 10);
+        int nanos = 0;
+        if (n > 20) {
+            String f = t.substring(20, n - 1);
+            nanos = Integer.parseInt(f) * (int) Math.pow(10, 9 - f.length());
+        }
+        int monthDays = switch (month) {
+            case 2 -> year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28;
+            case 4, 6, 9, 11 -> 30;
+            default -> 31;
+        };
+        if (month < 1 || month > 12 || day < 1 || day > monthDays || hour > 23 || minute > 59 || second > 59) {
+            return Instant.parse(t); // its error, as before
+        }
+        // days from civil (proleptic Gregorian)
+        int y = month <= 2 ? year - 1 : year;
+        int era = Math.floorDiv(y, 400);
+        int yoe = y - era * 400;
+        int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+        int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        long days = (long) era * 146_097 + doe - 719_468;
+        return Instant.ofEpochSecond(days * 86_400 + hour * 3600L + minute * 60L + second, nanos);
     }
 
     private static void checkKind(String kind) {

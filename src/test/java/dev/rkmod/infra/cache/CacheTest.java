@@ -163,4 +163,38 @@ class CacheTest {
         assertThatThrownBy(() -> cache.lookup("tmp", KEY)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> cache.lookup("../x", KEY)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void entryTimesReadWithoutJavaTimeAreTheInstantsJavaTimeReads() {
+        java.util.Random r = new java.util.Random(11);
+        java.util.List<String> texts = new java.util.ArrayList<>(java.util.List.of("1970-01-01T00:00:00Z",
+                "2000-02-29T23:59:59.999999999Z", "2026-11-29T10:34:04.825582599Z", "1969-12-31T23:59:59.5Z",
+                "2100-03-01T00:00:00.120Z", "0001-01-01T00:00:00Z"));
+        for (int i = 0; i < 50_000; i++) {
+            texts.add(java.time.Instant.ofEpochSecond(r.nextLong() % 253_402_300_799L, r.nextInt(1_000_000_000) / (i % 4 == 0 ? 1 : 1000) * (i % 4 == 0 ? 1 : 1000)).toString());
+        }
+        for (String t : texts) {
+            assertThat(Cache.instant(t)).as(t).isEqualTo(java.time.Instant.parse(t));
+        }
+        // odd texts go to Instant.parse: the same instant, or the same error
+        for (String odd : new String[] {"2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-04-31T00:00:00Z",
+            "2026-11-29T24:00:00Z", "2026-11-29 10:34:04Z", "2026-11-29T10:34:04.1234567890Z", "+12026-01-01T00:00:00Z",
+            "2026-11-29T10:34:04+01:00", "", "x"}) {
+            Object expected;
+            try {
+                expected = java.time.Instant.parse(odd);
+            } catch (java.time.format.DateTimeParseException e) {
+                expected = e.getClass();
+            }
+            Object actual;
+            try {
+                actual = Cache.instant(odd);
+            } catch (java.time.format.DateTimeParseException e) {
+                actual = e.getClass();
+            }
+            assertThat(actual).as(odd).isEqualTo(expected);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Cache.instant("2023-02-29T00:00:00Z"))
+                .isInstanceOf(java.time.format.DateTimeParseException.class);
+    }
 }
