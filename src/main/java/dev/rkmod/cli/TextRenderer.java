@@ -99,8 +99,7 @@ final class TextRenderer implements EventSink {
     static String seconds(long millis) {
         // by hand: String.format loads Formatter and the locale's number data, about 10 ms in a fresh JVM
         if (millis < 60_000) {
-            long tenths = (millis + 50) / 100; // rounded half up, as %.1f rounds
-            return tenths / 10 + "." + tenths % 10 + " s";
+            return Text.tenths(millis) + " s";
         }
         long s = (millis / 1000) % 60;
         return millis / 60_000 + " min " + (s < 10 ? "0" : "") + s + " s";

@@ -192,4 +192,17 @@ class ShortPathsTest {
             assertThat(Text.size(b)).as(b + " bytes").isEqualTo(expected);
         }
     }
+
+    @Test
+    void paddingAndTenthsAreWhatFormatWouldPrint() {
+        for (String v : new String[] {"", "insmod", "rmmod", "a_much_longer_module_name_than_twenty_four", "é"}) {
+            for (int width : new int[] {1, 6, 24, 40}) {
+                assertThat(Text.pad(v, width)).isEqualTo(String.format("%-" + width + "s", v));
+            }
+        }
+        assertThat(Text.pad(null, 6)).isEqualTo(String.format("%-6s", (Object) null));
+        for (long ms = 0; ms < 2_000_000; ms += ms < 100_000 ? 1 : 9_973) {
+            assertThat(Text.tenths(ms)).as(ms + " ms").isEqualTo(String.format(java.util.Locale.ROOT, "%.1f", ms / 1000.0));
+        }
+    }
 }
