@@ -24,6 +24,8 @@ gzip -9n -c "$work/signed.ko" > "$d/rust_minimal.ko.gz"
 d=$(s rmeta); head -c 4096 "$tree/rust/libcompiler_builtins.rmeta" > "$d/libcompiler_builtins.rmeta"
 head -c 4096 "$tree/rust/libkernel.rmeta" > "$d/libkernel.rmeta"
 d=$(s target-spec); cp "$tree/rust/target.json" "$d/target.json"
+d=$(s class-annotations)   # class files javac made of two commands and the mixin (what cli.FastArgs reads)
+for c in BuildCommand VmtestCommand OutputOptions; do cp "$repo/target/classes/dev/rkmod/cli/$c.class" "$d/$c.class"; done
 d=$(s kernel-config); head -c 2500 "$tree/.config" > "$d/head.config"; grep -E '^(# )?CONFIG_(RUST|X86|MODULE|CC_|LD_)' "$tree/.config" > "$d/rust.config"
 d=$(s kernel-config-xz); head -c 2500 "$tree/.config" | xz -C crc32 --lzma2=dict=64KiB > "$d/config.xz"
 d=$(s kconfig-depends); awk '/^config RUST$/{p=1} p{print} p&&/^\s*help/{exit}' "$tree/init/Kconfig" > "$d/rust.Kconfig"

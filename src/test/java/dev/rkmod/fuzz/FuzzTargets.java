@@ -152,6 +152,9 @@ public final class FuzzTargets {
             Files.write(s.resolve("rust/exports_kernel_generated.h"), in);
             RustExports.read(s);
         }));
+        t.add(new FuzzTarget("class-annotations", false, List.of("\u00ca\u00fe\u00ba\u00be", "RuntimeVisibleAnnotations",
+                "Lpicocli/CommandLine$Option;", "Signature"), FORMAT,
+                (in, s) -> dev.rkmod.format.ClassAnnotations.read(in, "Fuzz.class").fields().size()));
         t.add(new FuzzTarget("bzimage", false, List.of("HdrS"), FORMAT, (in, s) -> BzImage.parse(in, "bzImage").release()));
         t.add(new FuzzTarget("ktap", true, List.of("KTAP version 1", "ok ", "not ok ", "# SKIP", " - ", "1..", "    "), FORMAT,
                 (in, s) -> Ktap.parse(Arrays.asList(text(in).split("\n", -1)))));
