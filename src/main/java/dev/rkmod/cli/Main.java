@@ -24,6 +24,31 @@ public final class Main {
         System.exit(code);
     }
 
+    /**
+     * Does, on a background thread while this one binds the command line, what every longer command pays once at its
+     * start: the first lambda and stream of a JVM initialise the method-handle and lambda machinery (3-5 ms even with
+     * the class-data archive), and the first SHA-256 (build, vmtest and doctor check .config against its recorded hash;
+     * sign hashes modules) initialises the JDK's security providers (about 18 ms) and runs interpreted until the JIT
+     * has compiled the compression loop, which 64 KiB of zeros here make it do. An anonymous class, not a lambda,
+     * starts the thread.
+     */
+    private static void warmUpLinkage() {
+        Thread t = new Thread("rkmod-warm-up") {
+            @Override
+            public void run() {
+                java.util.function.Supplier<String> s = () -> "";
+                java.util.List.of(s).stream().map(java.util.function.Supplier::get).filter(String::isEmpty).count();
+                try {
+                    java.security.MessageDigest.getInstance("SHA-256").digest(new byte[64 << 10]);
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    // every Java has SHA-256; without it the command reports its own error
+                }
+            }
+        };
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** Runs one invocation; used by the launcher and by in-process tests. */
     public static int run(String[] args, PrintStream out, PrintStream err, Host host, boolean tty) {
         PrintWriter o = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
@@ -48,6 +73,7 @@ public final class Main {
             if (plainInfo != null) {
                 return plainInfo;
             }
+            warmUpLinkage();
             Session session = new Session(o, e, host, tty);
             Integer fast = FastArgs.run(session, args);
             if (fast != null) {
