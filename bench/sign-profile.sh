@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dl=${BENCH_DL:-/var/tmp/rkmod-bench-dl}
 work=$(mktemp -d /var/tmp/rkmod-sign-profile.XXXXXX)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
-source "$(dirname "${BASH_SOURCE[0]}")/lib-sign.sh"
+source bench/lib-sign.sh   # the working directory is the repository
 sign_inputs "$work" "$dl" "rkmod profile" 2048
 # the JDK's 'profile' settings with Java and native sampling every millisecond, and every JIT compilation
 jh=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")

@@ -19,7 +19,7 @@ trap 'rm -rf "$work"' EXIT
 ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib-sign.sh"
+source bench/lib-sign.sh   # the working directory is the repository
 sign_inputs "$work" "$dl" "rkmod bench" "$bits"
 cp "$afkey" "$work/af_key.ko"
 
