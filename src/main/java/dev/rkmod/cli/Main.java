@@ -29,11 +29,11 @@ public final class Main {
      * start: the first lambda and stream of a JVM initialise the method-handle and lambda machinery (3-5 ms even with
      * the class-data archive), and the first SHA-256 (build, vmtest and doctor check .config against its recorded hash;
      * sign hashes modules) initialises the JDK's security providers (about 18 ms) and runs interpreted until the JIT
-     * has compiled the compression loop, which 64 KiB of zeros here make it do. An anonymous class, not a lambda,
-     * starts the thread.
+     * has compiled the compression loop, which 64 KiB of zeros here make it do.
      */
     private static void warmUpLinkage() {
-        Thread t = new Thread("rkmod-warm-up") {
+        // an anonymous class, not a lambda: this is what links the first lambda, off the main thread
+        dev.rkmod.infra.lifecycle.Background.start("rkmod-warm-up", new Runnable() {
             @Override
             public void run() {
                 java.util.function.Supplier<String> s = () -> "";
@@ -44,9 +44,7 @@ public final class Main {
                     // every Java has SHA-256; without it the command reports its own error
                 }
             }
-        };
-        t.setDaemon(true);
-        t.start();
+        });
     }
 
     /** Runs one invocation; used by the launcher and by in-process tests. */

@@ -64,9 +64,7 @@ public final class ProcessRunner {
      */
     public void prepare() {
         if (PREPARING.compareAndSet(false, true)) {
-            Thread t = new Thread(() -> Reaper.INSTANCE.name(), "rkmod-reaper-probe");
-            t.setDaemon(true);
-            t.start();
+            dev.rkmod.infra.lifecycle.Background.start("rkmod-reaper-probe", () -> Reaper.INSTANCE.name());
         }
     }
 

@@ -122,14 +122,7 @@ public final class VmTestWorkflow {
      * for it if it is not done yet; nothing else changes.
      */
     private static void prepareVerdict() {
-        Thread t = new Thread("rkmod-verdict-prep") {
-            @Override
-            public void run() {
-                ConsoleVerdict.FAILURES.size();
-            }
-        };
-        t.setDaemon(true);
-        t.start();
+        dev.rkmod.infra.lifecycle.Background.start("rkmod-verdict-prep", () -> ConsoleVerdict.FAILURES.size());
     }
 
     /**
