@@ -35,7 +35,9 @@ final class DkmsCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: init or check");
     }
 
-    @Command(name = "init", mixinStandardHelpOptions = true,
+    // no mixinStandardHelpOptions: its -V/--version would clash with PACKAGE_VERSION's --version, and picocli then
+    // drops the whole mixin, --help included; the help option is declared below instead
+    @Command(name = "init",
             header = "Write dkms.conf and its build step for a module directory.",
             description = {
                 "Write dkms.conf (PACKAGE_NAME, PACKAGE_VERSION, one BUILT_MODULE_NAME per obj-m module of Kbuild or",
@@ -53,6 +55,9 @@ final class DkmsCommand implements Runnable {
 
         @Option(names = "--force", description = "Overwrite an existing dkms.conf and build step.")
         boolean force;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
 
         @Mixin
         OutputOptions output = new OutputOptions();
