@@ -22,12 +22,10 @@ import java.util.concurrent.Callable;
 
 @Command(name = "vmtest", mixinStandardHelpOptions = true,
         header = "Load modules in a throwaway QEMU VM and give a verdict from the kernel log.",
-        description = {
-            "Boot the kernel in a throwaway QEMU VM (TCG by default; KVM only when a probe shows it works), insmod",
-            "the modules in order and rmmod them in reverse, and give a verdict: every step exited 0, every expected",
-            "line appeared in order (also those in rkmod.toml), and no Oops, BUG, WARNING, panic, Unknown symbol,",
-            "Invalid module format or version mismatch. Exit 1 on a failed verdict."
-        })
+        description = "Boot the kernel in a throwaway QEMU VM (TCG by default; KVM only when a probe shows it works), insmod "
+            + "the modules in order and rmmod them in reverse, and give a verdict: every step exited 0, every expected "
+            + "line appeared in order (also those in rkmod.toml), and no Oops, BUG, WARNING, panic, Unknown symbol, "
+            + "Invalid module format or version mismatch. Exit 1 on a failed verdict.")
 final class VmtestCommand implements Callable<Integer> {
     private final Session session;
 
