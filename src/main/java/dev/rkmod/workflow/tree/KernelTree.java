@@ -1,6 +1,7 @@
 package dev.rkmod.workflow.tree;
 
 import dev.rkmod.format.FormatException;
+import dev.rkmod.format.RmetaObjtreePaths;
 import dev.rkmod.format.KconfigDependencies;
 import dev.rkmod.format.KernelConfig;
 import dev.rkmod.format.TargetSpec;
@@ -151,12 +152,36 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
         List<String> files = new ArrayList<>(List.of(generation.targetSpec()));
         generation.procMacros().forEach(m -> files.add("rust/lib" + m + ".so"));
         files.addAll(KernelGeneration.RUST_GENERATED);
+        files.addAll(objtreeIncludes());
+        files.add(KernelGeneration.RUST_PROBE);
         for (String f : files) {
             if (!Files.isRegularFile(dir.resolve(f))) {
                 missing.add(f);
             }
         }
         return missing;
+    }
+
+    /**
+     * The object-tree files the crates' exported macros read when a module expands them ({@code warn_on!}'s
+     * {@code rust/kernel/generated_arch_warn_asm.rs}, static branches' {@code generated_arch_static_branch_asm.rs}):
+     * what the package manifest recorded, else read from the string literals in {@code rust/lib*.rmeta}
+     * ({@link RmetaObjtreePaths}). A crate that cannot be read adds nothing here; {@link #rustcVersion} names it.
+     */
+    public List<String> objtreeIncludes() {
+        Optional<List<String>> recordedPaths = recorded.flatMap(RecordedFacts::objtreeIncludes);
+        if (recordedPaths.isPresent()) {
+            return recordedPaths.get();
+        }
+        java.util.SortedSet<String> out = new java.util.TreeSet<>();
+        for (String c : crates) {
+            try {
+                out.addAll(RmetaObjtreePaths.read(dir.resolve("rust/lib" + c + ".rmeta")));
+            } catch (IOException e) {
+                // unreadable crates are reported where their header is read
+            }
+        }
+        return List.copyOf(out);
     }
 
     public boolean llvm() {
