@@ -127,7 +127,7 @@ class DkmsCommandTest {
         rustc(tmp.resolve("bin2/rustc"), "rustc 1.63.0 (dkms-test rmeta)");
         TreeFixture.includeFromObjtree(k, "kernel", "rust/kernel/generated_arch_warn_asm.rs");
         Files.delete(k.resolve("scripts/rust_is_available.sh"));
-        JsonObject j = check(k, 1);
+        JsonObject j = check(k, 0); // a warning: a module that uses none of those macros still builds
         assertThat(j.getAsJsonArray("findings").toString()).contains("dkms.incomplete-rust-set")
                 .contains("rust/kernel/generated_arch_warn_asm.rs, scripts/rust_is_available.sh");
         TreeFixture.write(k, "rust/kernel/generated_arch_warn_asm.rs", "// asm\n");

@@ -226,7 +226,7 @@ public final class DkmsWorkflow {
         if (missing.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(Finding.error("dkms.incomplete-rust-set", "The headers of Linux " + tree.release() + " in " + kdir
+        return Optional.of(Finding.warning("dkms.incomplete-rust-set", "The headers of Linux " + tree.release() + " in " + kdir
                         + " lack " + String.join(", ", missing),
                 "A module that uses kernel::warn_on! or static branches fails to build without the files the kernel crate's"
                         + " macros include, and a DKMS package that runs " + KernelGeneration.RUST_PROBE

@@ -75,14 +75,14 @@ public final class DoctorWorkflow {
         List<String> includes = tree.objtreeIncludes();
         for (String missing : tree.missingRustFiles()) {
             if (includes.contains(missing)) {
-                out.add(Finding.error("rust.missing-macro-include", missing + " is missing",
+                out.add(Finding.warning("rust.missing-macro-include", missing + " is missing",
                         "The kernel crate's macros include it from the kernel's object tree when a module expands them"
                                 + " (kernel::warn_on!, static branches and tracepoints); such a module fails with: couldn't"
                                 + " read " + missing,
                         "Make the package again with this rkmod ('rkmod headers complete --force' or 'rkmod package'),"
                                 + " which ships every file the crates' macros include"));
             } else if (missing.equals(KernelGeneration.RUST_PROBE)) {
-                out.add(Finding.error("rust.missing-probe", missing + " is missing",
+                out.add(Finding.warning("rust.missing-probe", missing + " is missing",
                         "It is the kernel's own Rust probe ('make rustavailable'); DKMS packages of mixed C and Rust run it"
                                 + " to decide whether to build their Rust parts, and without it they build without them,"
                                 + " silently",
