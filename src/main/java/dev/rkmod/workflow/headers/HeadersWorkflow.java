@@ -60,8 +60,11 @@ public final class HeadersWorkflow {
     static final List<String> IDENTITY = List.of("include/config/kernel.release", "Module.symvers", ".config",
             "include/generated/rustc_cfg");
     private static final Pattern INCLUDE = Pattern.compile("(?m)^include\\s+(/\\S+)/Makefile\\s*$");
-    /** Part of every cache key: 2 adds the kernel crate's macro includes and the Rust probe to the completed tree. */
-    private static final String SCHEMA = "headers-complete-2";
+    /**
+     * Part of every cache key: 2 adds the kernel crate's macro includes and the Rust probe to the completed tree, 3 the
+     * config gates of the kernel crate's modules to rkmod-headers.json.
+     */
+    private static final String SCHEMA = "headers-complete-3";
 
     private final Context ctx;
 
@@ -513,7 +516,7 @@ public final class HeadersWorkflow {
                     in.config().string("RUSTC_VERSION_TEXT").orElse(null), in.config().string("BINDGEN_VERSION_TEXT").orElse(null),
                     in.config().string("CC_VERSION_TEXT").orElse(null), clang, tc.rootDir().map(Path::toString).orElse(null),
                     k.map(x -> x.distro().imagePackages(x.release())).orElse(List.of()),
-                    k.map(x -> x.distro().imagePaths(x.release())).orElse(List.of()), got.size(), makeSeconds, fromSource);
+                    k.map(x -> x.distro().imagePaths(x.release())).orElse(List.of()), got.size(), makeSeconds, fromSource, gates(source.dir()));
             Files.writeString(tree.resolve(HeadersManifest.FILE), m.toJson(), StandardCharsets.UTF_8);
         }
         dropObjects(tree);
@@ -549,6 +552,13 @@ public final class HeadersWorkflow {
             }
         }
         return copied;
+    }
+
+    /** The config gates of the kernel crate's modules, from the source's rust/kernel/lib.rs; null without one. */
+    private static Map<String, String> gates(Path source) throws IOException {
+        Path lib = source.resolve(dev.rkmod.format.KernelCrateGates.LIB_RS);
+        return Files.isRegularFile(lib) ? dev.rkmod.format.KernelCrateGates.parse(Files.readString(lib, StandardCharsets.UTF_8))
+                : null;
     }
 
     /** Copies a headers directory with links dereferenced; Debian's split -common directory is merged in first. */

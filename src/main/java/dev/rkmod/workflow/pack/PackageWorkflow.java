@@ -233,7 +233,7 @@ public final class PackageWorkflow {
         PackageManifest m = new PackageManifest(1, tree.release(), arch, tree.llvm(), rustc,
                 tree.config().string("BINDGEN_VERSION_TEXT").orElse(null), tree.generation().id(),
                 tree.generation().targetSpec(), spec.map(TargetSpec::rustcTriple).orElse(null), root, entries,
-                tree.objtreeIncludes());
+                tree.objtreeIncludes(), tree.configGates());
         Files.writeString(dest.resolve(PackageManifest.FILE), m.toJson(), StandardCharsets.UTF_8);
         return m;
     }

@@ -1,6 +1,7 @@
 package dev.rkmod.workflow.tree;
 
 import dev.rkmod.format.FormatException;
+import dev.rkmod.format.KernelCrateGates;
 import dev.rkmod.format.RmetaObjtreePaths;
 import dev.rkmod.format.KconfigDependencies;
 import dev.rkmod.format.KernelConfig;
@@ -182,6 +183,27 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
             }
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * The kernel crate's modules that exist only with a config option ({@code usb -> CONFIG_USB=y}): what the
+     * manifest recorded (package, or completed headers), else read from the tree's own {@code rust/kernel/lib.rs} (an
+     * in-tree build); empty when neither is there.
+     */
+    public java.util.Map<String, String> configGates() {
+        Optional<java.util.Map<String, String>> recordedGates = recorded.flatMap(RecordedFacts::configGates);
+        if (recordedGates.isPresent()) {
+            return recordedGates.get();
+        }
+        Path lib = dir.resolve(KernelCrateGates.LIB_RS);
+        if (Files.isRegularFile(lib)) {
+            try {
+                return KernelCrateGates.parse(Files.readString(lib, StandardCharsets.UTF_8));
+            } catch (IOException | RuntimeException e) {
+                return java.util.Map.of();
+            }
+        }
+        return java.util.Map.of();
     }
 
     public boolean llvm() {

@@ -64,12 +64,12 @@ class CompletionPackageTest {
                 new PackageManifest.Entry("scripts/rust_is_available.sh", 10, "0"),
                 new PackageManifest.Entry("scripts/Makefile.build", 19, "0"),
                 new PackageManifest.Entry("rust/kernel/generated_arch_warn_asm.rs", 8, "0")),
-                List.of("rust/kernel/generated_arch_warn_asm.rs"));
+                List.of("rust/kernel/generated_arch_warn_asm.rs"), null);
     }
 
     private static HeadersManifest headers(Path root) {
         return new HeadersManifest(1, "debian-sid", R, "linux-headers-" + R, "7.2.13-1", "linux-source-7.2", "7.2.13-1",
-                "rustc 1.97.1", "bindgen 0.72.1", "gcc-16", false, root.toString(), List.of(), List.of(), 742, 55, List.of("scripts/rust_is_available.sh"));
+                "rustc 1.97.1", "bindgen 0.72.1", "gcc-16", false, root.toString(), List.of(), List.of(), 742, 55, List.of("scripts/rust_is_available.sh"), null);
     }
 
     @Test
@@ -117,7 +117,7 @@ class CompletionPackageTest {
     void refusesHeadersWithoutAPackage() throws Exception {
         Path root = root(null);
         HeadersManifest h = new HeadersManifest(1, null, R, null, null, null, null, "rustc 1.97.1", "bindgen", "gcc",
-                false, null, List.of(), List.of(), 1, 1, null);
+                false, null, List.of(), List.of(), 1, 1, null, null);
         assertThatThrownBy(() -> CompletionPackage.write(tree(), h, manifest(), root, tmp.resolve("out"), 0, false))
                 .isInstanceOfSatisfying(RkmodException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.USAGE));
     }

@@ -83,7 +83,7 @@ public final class TreeFixture {
                 entries.add(new PackageManifest.Entry(dir.relativize(p).toString(), Files.size(p), sha256(p)));
             }
         }
-        return new PackageManifest(1, RELEASE, "x86", true, rustc, null, "6.1", "rust/target.json", "target-1", null, entries, List.of());
+        return new PackageManifest(1, RELEASE, "x86", true, rustc, null, "6.1", "rust/target.json", "target-1", null, entries, List.of(), null);
     }
 
     public static void write(Path dir, String rel, String text) throws IOException {
