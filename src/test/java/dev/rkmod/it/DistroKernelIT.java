@@ -222,6 +222,17 @@ class DistroKernelIT {
                 assertThat(bo.toString()).contains("Debian sid root");
             }
         });
+        // the kernel's samples that its config leaves out: explained by the option and its value in Debian's .config
+        for (String[] gated : new String[][] {{"rust_driver_usb", "kernel::usb exists only with CONFIG_USB=y; this kernel has"
+                + " CONFIG_USB=m"}, {"rust_soc", "kernel::soc exists only with CONFIG_SOC_BUS"}}) {
+            Path g = work.resolve(gated[0]);
+            Files.createDirectories(g);
+            extractFromSource("samples/rust/" + gated[0] + ".rs", g.resolve(gated[0] + ".rs"));
+            Files.writeString(g.resolve("Kbuild"), "obj-m := " + gated[0] + ".o\n");
+            Rkmod.Result b = Rkmod.jar(Map.of(), "build", g.toString(), "--kdir", elsewhere.toString());
+            assertThat(b.exit()).as(b.out() + b.err()).isEqualTo(4);
+            assertThat(b.out() + b.err()).as(gated[0]).contains(gated[1]).contains("#[cfg(CONFIG_");
+        }
         Rkmod.Result doc = Rkmod.jar(Map.of(), "doctor", "--kdir", elsewhere.toString(), "--json");
         assertThat(doc.exit()).as("doctor is clean after completion: " + doc.out()).isZero();
         for (JsonElement e : json(doc).getAsJsonArray("findings")) {
