@@ -23,6 +23,13 @@ zstd -q -19 -c "$work/signed.ko" > "$d/rust_minimal.ko.zst"
 gzip -9n -c "$work/signed.ko" > "$d/rust_minimal.ko.gz"
 d=$(s rmeta); head -c 4096 "$tree/rust/libcompiler_builtins.rmeta" > "$d/libcompiler_builtins.rmeta"
 head -c 4096 "$tree/rust/libkernel.rmeta" > "$d/libkernel.rmeta"
+# a crate whose exported macro includes a file of the object tree, as kernel::warn_on! does: the literal and 2 KiB around it
+d=$(s rmeta-objtree)
+printf '%s\n' '#![no_std]' '#[macro_export]' 'macro_rules! warn_on { () => {' \
+  '  include!(concat!(env!("OBJTREE"), "/rust/kernel/generated_arch_warn_asm.rs"))' '}; }' > "$work/k.rs"
+/usr/bin/rustc --emit=metadata --crate-type=lib --crate-name kernel "$work/k.rs" -o "$work/libkernel.rmeta"
+at=$(grep -abo '/rust/kernel/generated_arch_warn_asm.rs' "$work/libkernel.rmeta" | head -1 | cut -d: -f1)
+tail -c +$((at > 1024 ? at - 1024 : 1)) "$work/libkernel.rmeta" | head -c 2048 > "$d/warn_on.rmeta"
 d=$(s target-spec); cp "$tree/rust/target.json" "$d/target.json"
 d=$(s class-annotations)   # class files javac made of two commands and the mixin (what cli.FastArgs reads)
 for c in BuildCommand VmtestCommand OutputOptions; do cp "$repo/target/classes/dev/rkmod/cli/$c.class" "$d/$c.class"; done

@@ -19,11 +19,16 @@ import java.util.Optional;
  * @param imagePackages   packages that hold the kernel image, tried in order
  * @param imagePaths      the image's paths inside those packages
  * @param rustSymbols     how many {@code _R} symbols of the regenerated crates matched Module.symvers
+ * @param fromSource      files of the kernel's source that the headers lack and the completed tree carries (the Rust
+ *                        probe {@code scripts/rust_is_available.sh} and what it reads); null in older manifests
+ * @param configGates     the kernel crate's modules that exist only with a config option, from the source's
+ *                        {@code rust/kernel/lib.rs} ({@link KernelCrateGates}); null in older manifests
  */
 public record HeadersManifest(int schema, String distro, String release, String headersPackage, String headersVersion,
                               String sourcePackage, String sourceVersion, String rustc, String bindgen, String cc,
                               boolean llvm, String toolchainRoot, java.util.List<String> imagePackages,
-                              java.util.List<String> imagePaths, int rustSymbols, long makeSeconds) {
+                              java.util.List<String> imagePaths, int rustSymbols, long makeSeconds,
+                              java.util.List<String> fromSource, java.util.Map<String, String> configGates) {
 
     public static final String FILE = "rkmod-headers.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();

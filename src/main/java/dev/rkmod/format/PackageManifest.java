@@ -11,7 +11,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-/** {@code rkmod-package.json}: what a Rust-ready external-module tree holds and needs. */
+/**
+ * {@code rkmod-package.json}: what a Rust-ready external-module tree holds and needs.
+ *
+ * <p>{@code objtreeIncludes}: the object-tree files the crates' exported macros read in a module build
+ * ({@link RmetaObjtreePaths}); {@code configGates}: the kernel crate's modules that exist only with a config option
+ * ({@link KernelCrateGates}). Both null in manifests written before rkmod recorded them.
+ */
 public record PackageManifest(
         int schema,
         String release,
@@ -23,7 +29,9 @@ public record PackageManifest(
         String targetSpec,
         String targetTriple,
         String toolchainRoot,
-        List<Entry> files) {
+        List<Entry> files,
+        List<String> objtreeIncludes,
+        java.util.Map<String, String> configGates) {
 
     public static final String FILE = "rkmod-package.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();

@@ -122,6 +122,16 @@ public enum KernelGeneration {
     /** Globs (relative to KDIR) of the Rust files an M= build reads; never hard-coded crate names. */
     public static final List<String> RUST_GLOBS = List.of("rust/*.rmeta", "rust/*.so", "rust/helpers/*.bc");
 
+    /**
+     * The kernel's own Rust probe: what {@code make rustavailable} and kbuild's prepare step run, and what DKMS
+     * packages of mixed C and Rust run to decide whether to build their Rust parts. Every package carries it.
+     */
+    public static final String RUST_PROBE = "scripts/rust_is_available.sh";
+
+    /** Globs (relative to KDIR) of the probe and the files it reads beside itself ({@code $(dirname $0)/…}). */
+    public static final List<String> RUST_PROBE_GLOBS = List.of(RUST_PROBE, "scripts/rust_is_available_bindgen_*.h",
+            "scripts/min-tool-version.sh", "scripts/cc-version.sh");
+
     /** Files kbuild needs for any external Rust build. */
     public static final List<String> RUST_GENERATED = List.of("include/generated/rustc_cfg");
 

@@ -122,6 +122,20 @@ class DkmsCommandTest {
     }
 
     @Test
+    void headersWithoutTheMacroIncludesOrTheRustProbeFailTheCheck() throws Exception {
+        Path k = tree("incomplete", "rustc 1.63.0 (dkms-test rmeta)");
+        rustc(tmp.resolve("bin2/rustc"), "rustc 1.63.0 (dkms-test rmeta)");
+        TreeFixture.includeFromObjtree(k, "kernel", "rust/kernel/generated_arch_warn_asm.rs");
+        Files.delete(k.resolve("scripts/rust_is_available.sh"));
+        JsonObject j = check(k, 0); // a warning: a module that uses none of those macros still builds
+        assertThat(j.getAsJsonArray("findings").toString()).contains("dkms.incomplete-rust-set")
+                .contains("rust/kernel/generated_arch_warn_asm.rs, scripts/rust_is_available.sh");
+        TreeFixture.write(k, "rust/kernel/generated_arch_warn_asm.rs", "// asm\n");
+        TreeFixture.write(k, "scripts/rust_is_available.sh", "#!/bin/sh\n");
+        assertThat(check(k, 0).getAsJsonArray("findings").toString()).doesNotContain("dkms.incomplete-rust-set");
+    }
+
+    @Test
     void theRmetaHeaderNamesTheRustcAndTheFirstMatchingOneOnPathIsUsed() throws Exception {
         Path k = tree("k", "rustc 1.63.0 (dkms-test rmeta)");
         rustc(tmp.resolve("bin1/rustc"), "rustc 1.63.0 (another build)");

@@ -22,6 +22,7 @@ import dev.rkmod.format.PackageFiles;
 import dev.rkmod.format.PackageManifest;
 import dev.rkmod.format.ProjectToml;
 import dev.rkmod.format.RmetaHeader;
+import dev.rkmod.format.RmetaObjtreePaths;
 import dev.rkmod.format.RustExports;
 import dev.rkmod.format.TarArchive;
 import dev.rkmod.format.TargetSpec;
@@ -103,6 +104,10 @@ public final class FuzzTargets {
                 FuzzTarget.DECOMPRESSING, (in, s) -> CompressedModule.decompress(in)));
         t.add(new FuzzTarget("rmeta", false, List.of("rust\0\0\0", "rustc ", "\u00c1"), FORMAT,
                 (in, s) -> RmetaHeader.parse(in, "fuzz.rmeta")));
+        t.add(new FuzzTarget("rmeta-objtree", false, List.of("/rust/", "\u00c1", "/../", "'"), FORMAT, (in, s) -> {
+            RmetaObjtreePaths.parse(in);
+            RmetaObjtreePaths.read(Files.write(s.resolve("lib.rmeta"), in));
+        }));
         t.add(new FuzzTarget("target-spec", true, List.of("{", "}", "\"llvm-target\"", ":"), FORMAT, (in, s) -> {
             Path f = Files.write(s.resolve("target.json"), in);
             TargetSpec ts = TargetSpec.read(f);

@@ -135,7 +135,11 @@ class DistroKernelIT {
         assertThat(h.get("rustSymbols").getAsInt()).as("_R symbols equal to Module.symvers").isGreaterThan(100);
         assertThat(o.get("verifiedWith").getAsString()).contains("Debian sid root");
         for (String f : List.of("rust/libcore.rmeta", "rust/libkernel.rmeta", "rust/libmacros.so", "scripts/target.json",
-                "rust-toolchain", "rkmod-package.json", "rkmod-headers.json", ".kernelvariables", "Module.symvers")) {
+                "rust-toolchain", "rkmod-package.json", "rkmod-headers.json", ".kernelvariables", "Module.symvers",
+                // what kernel::warn_on! and static branches include, and the kernel's own Rust probe with its inputs
+                "rust/kernel/generated_arch_warn_asm.rs", "rust/kernel/generated_arch_reachable_asm.rs",
+                "rust/kernel/generated_arch_static_branch_asm.rs", "scripts/rust_is_available.sh",
+                "scripts/min-tool-version.sh")) {
             assertThat(pkg.resolve(f)).as(f).isRegularFile();
         }
         assertThat(pkg.resolve("Makefile")).content().as("the merged tree's own top Makefile, not Debian's wrapper")
@@ -188,6 +192,16 @@ class DistroKernelIT {
         Rkmod.Result n = Rkmod.jar(Map.of(), "new", "rust_sid", "--kdir", elsewhere.toString(), "--dir", mod.toString());
         assertThat(n.exit()).as(n.err()).isZero();
         assertThat(mod.resolve("rust_sid.rs")).content().contains("authors: [").contains("KVec").contains("GFP_KERNEL");
+        // basic API that reads the kernel's object tree (warn_on!), and a Kbuild that builds the Rust module only when
+        // the kernel's own probe says Rust is available, as DKMS packages of mixed C and Rust decide
+        Path rs = mod.resolve("rust_sid.rs");
+        Files.writeString(rs, Files.readString(rs).replaceFirst("(pr_info!\\(\"Rust out-of-tree module \\(init\\)\\\\n\"\\);)",
+                "$1\n        pr_info!(\"warn_on! returned {}\\\\n\", kernel::warn_on!(rkmod_false()));")
+                + "\nfn rkmod_false() -> bool {\n    false\n}\n");
+        assertThat(rs).content().contains("kernel::warn_on!(rkmod_false())");
+        Files.writeString(mod.resolve("Kbuild"), "ifeq ($(shell RUSTC='$(RUSTC)' BINDGEN='$(BINDGEN)' CC='$(CC)' $(CONFIG_SHELL)"
+                + " $(srctree)/scripts/rust_is_available.sh >/dev/null 2>&1 && echo y),y)\nobj-m := rust_sid.o\nelse\n"
+                + "$(error scripts/rust_is_available.sh says Rust is not available)\nendif\n");
         Path minimal = work.resolve("rust_minimal");
         Files.createDirectories(minimal);
         extractFromSource("samples/rust/rust_minimal.rs", minimal.resolve("rust_minimal.rs"));
@@ -208,6 +222,17 @@ class DistroKernelIT {
                 assertThat(bo.toString()).contains("Debian sid root");
             }
         });
+        // the kernel's samples that its config leaves out: explained by the option and its value in Debian's .config
+        for (String[] gated : new String[][] {{"rust_driver_usb", "kernel::usb exists only with CONFIG_USB=y; this kernel has"
+                + " CONFIG_USB=m"}, {"rust_soc", "kernel::soc exists only with CONFIG_SOC_BUS"}}) {
+            Path g = work.resolve(gated[0]);
+            Files.createDirectories(g);
+            extractFromSource("samples/rust/" + gated[0] + ".rs", g.resolve(gated[0] + ".rs"));
+            Files.writeString(g.resolve("Kbuild"), "obj-m := " + gated[0] + ".o\n");
+            Rkmod.Result b = Rkmod.jar(Map.of(), "build", g.toString(), "--kdir", elsewhere.toString());
+            assertThat(b.exit()).as(b.out() + b.err()).isEqualTo(4);
+            assertThat(b.out() + b.err()).as(gated[0]).contains(gated[1]).contains("#[cfg(CONFIG_");
+        }
         Rkmod.Result doc = Rkmod.jar(Map.of(), "doctor", "--kdir", elsewhere.toString(), "--json");
         assertThat(doc.exit()).as("doctor is clean after completion: " + doc.out()).isZero();
         for (JsonElement e : json(doc).getAsJsonArray("findings")) {
@@ -225,6 +250,7 @@ class DistroKernelIT {
         assertThat(lines.toString())
                 .contains("rust_sid: Rust out-of-tree module (init)")
                 .contains("rust_sid: My numbers are [72, 108, 200]")
+                .contains("rust_sid: warn_on! returned false")
                 .contains("rust_sid: Rust out-of-tree module (exit)")
                 .contains("rust_minimal: Rust minimal sample (init)")
                 .contains("rust_minimal: Rust minimal sample (exit)")

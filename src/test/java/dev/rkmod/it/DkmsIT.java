@@ -12,7 +12,6 @@ import dev.rkmod.model.RootSpec;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.toolchain.DebianRoots;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -316,8 +315,8 @@ class DkmsIT {
     }
 
     /**
-     * The tiny 6.1 kernel has no CONFIG_MODULE_SIG, so DKMS does not sign for it. SignedVmIT's MODULE_SIG_FORCE
-     * build of the same kernel (used only when cached) does: DKMS signs with its MOK key (here the kernel's own
+     * The tiny 6.1 kernel has no CONFIG_MODULE_SIG, so DKMS does not sign for it. The MODULE_SIG_FORCE build of the
+     * same kernel (ItSetup.sigForceKernel, shared with SignedVmIT: whichever runs first makes it) does: DKMS signs with its MOK key (here the kernel's own
      * signing key laid in as /var/lib/dkms/mok.key and mok.pub, standing in for a MOK the firmware would have
      * enrolled) and the kernel's scripts/sign-file; rkmod verify accepts the result, and the kernel, which refuses
      * unsigned modules, loads it. It is also DkmsIT's 'dkms autoinstall': the module is built for this second
@@ -326,19 +325,9 @@ class DkmsIT {
     @Test
     @Order(10)
     void dkmsSignsTheRustModuleWithItsMokKeyAndAModuleSigForceKernelLoadsIt() throws Exception {
-        Path keys = Path.of(System.getProperty("user.home"), ".cache", "rkmod-test", "sigforce");
-        Path sigTree = null;
-        try (Stream<Path> s = Files.list(ctx.cache().root().resolve("kernel"))) {
-            for (Path k : s.toList()) {
-                Path m = k.resolve("rkmod-kernel.json");
-                if (Files.isRegularFile(m) && Files.readString(m).contains("sigforce.config")
-                        && Files.readString(k.resolve(".config")).contains("CONFIG_MODULE_SIG_FORCE=y")) {
-                    sigTree = k;
-                }
-            }
-        }
-        Assumptions.assumeTrue(sigTree != null && Files.isRegularFile(keys.resolve("signing_key.pem")),
-                "SignedVmIT's MODULE_SIG_FORCE kernel is cached");
+        ItSetup.SigForce sf = ItSetup.sigForceKernel();
+        Path keys = sf.keyPem().getParent();
+        Path sigTree = sf.tree();
         Path sigPkg = ItSetup.pack(sigTree, work.resolve("linux-" + release + "-sigforce"));
         assertThat(sigPkg.resolve("scripts/sign-file")).isExecutable();
         Path dkmsDir = Files.createDirectories(view.root().resolve("var/lib/dkms"));

@@ -90,6 +90,43 @@ public final class ItSetup implements BeforeAllCallback, AfterAllCallback {
         return tree;
     }
 
+    /** The tiny 6.1 kernel with MODULE_SIG_FORCE and its signing key, as {@link #sigForceKernel} makes it. */
+    record SigForce(Path tree, Path keyPem, Path cert) { }
+
+    private static SigForce sigForce;
+
+    /**
+     * The tiny-rust 6.1 kernel with CONFIG_MODULE_SIG_FORCE and a known signing key (under ~/.cache/rkmod-test/sigforce,
+     * made once): {@code rkmod kernel build --fragment}, a cache hit after the first. Whichever test asks first makes
+     * it (SignedVmIT, DkmsIT), so no test depends on another having run.
+     */
+    static synchronized SigForce sigForceKernel() throws Exception {
+        if (sigForce != null) {
+            return sigForce;
+        }
+        Path dir = Files.createDirectories(Path.of(System.getProperty("user.home"), ".cache", "rkmod-test", "sigforce"));
+        Path keyPem = dir.resolve("signing_key.pem");
+        Path cert = dir.resolve("signing_key.x509.pem");
+        if (!Files.exists(keyPem)) {
+            Path k = dir.resolve("k.pem");
+            run(List.of("openssl", "req", "-new", "-nodes", "-utf8", "-sha256", "-days", "36500", "-batch", "-x509",
+                    "-newkey", "rsa:2048", "-keyout", k.toString(), "-out", cert.toString(), "-subj", "/CN=rkmod sigforce test/"));
+            Files.writeString(keyPem, Files.readString(k) + Files.readString(cert));
+            Files.delete(k);
+        }
+        Files.setPosixFilePermissions(keyPem, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path fragment = dir.resolve("sigforce.config");
+        Files.writeString(fragment, "# key sha256 " + FileOps.sha256(keyPem) + "\n"
+                + "CONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_FORCE=y\nCONFIG_MODULE_SIG_SHA256=y\n"
+                + "CONFIG_MODULE_SIG_KEY=\"" + keyPem + "\"\nCONFIG_CRYPTO_RSA=y\nCONFIG_CRYPTO_SHA256=y\n");
+        Rkmod.Result r = Rkmod.jar(Map.of(), "kernel", "build", "--profile", "6.1", "--fragment", fragment.toString(), "--json", "-q");
+        assertThat(r.exit()).as(r.err()).isZero();
+        Path tree = Path.of(JsonParser.parseString(r.out()).getAsJsonObject().get("tree").getAsString());
+        assertThat(tree.resolve(".config")).content().contains("CONFIG_MODULE_SIG_FORCE=y");
+        sigForce = new SigForce(tree, keyPem, cert);
+        return sigForce;
+    }
+
     /** A package of a built tree at {@code out}: {@code rkmod package --kdir KDIR --out OUT --no-verify -q}. */
     static Path pack(Path kdir, Path out) throws Exception {
         Rkmod.Result r = Rkmod.jar(Map.of(), "package", "--kdir", kdir.toString(), "--out", out.toString(), "--no-verify", "-q");

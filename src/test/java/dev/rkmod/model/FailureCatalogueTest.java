@@ -42,6 +42,11 @@ class FailureCatalogueTest {
         SAMPLES.put("rust.missing-macros", "error[E0463]: can't find crate for `macros`");
         SAMPLES.put("rust.E0463", "error[E0463]: can't find crate for `core`");
         SAMPLES.put("rust.missing-target-spec", "error: target file \"./rust/target.json\" does not exist");
+        // captured: the kernel's rust_driver_usb against Debian's 7.2.13 (CONFIG_USB=m)
+        SAMPLES.put("api.config-gated", "error[E0432]: unresolved import `kernel::usb`");
+        // captured: a module calling kernel::warn_on! against a completed 7.2 package made before rkmod shipped the file
+        SAMPLES.put("rust.missing-macro-include", "error: couldn't read `/tmp/story/linux-7.2-rust/rust/kernel/"
+                + "generated_arch_warn_asm.rs`: No such file or directory (os error 2)");
         SAMPLES.put("kbuild.missing-generated",
                 "make[1]: *** No rule to make target 'include/generated/rustc_cfg', needed by 'hello.o'.  Stop.");
         SAMPLES.put("cc.llvm-needed", "gcc: error: unrecognized command-line option '-mretpoline-external-thunk'");

@@ -144,7 +144,7 @@ public final class BuildWorkflow {
             }
         }
         if (!r.ok()) {
-            throw failure(r);
+            throw failure(r, tree);
         }
         List<Module> modules = modules(moduleDir);
         if (modules.isEmpty()) {
@@ -155,7 +155,7 @@ public final class BuildWorkflow {
                 Duration.ofNanos(System.nanoTime() - start));
     }
 
-    private BuildFailed failure(ProcessResult r) {
+    private BuildFailed failure(ProcessResult r, KernelTree tree) {
         if (r.timedOut()) {
             return new BuildFailed("The module build did not finish in time and was stopped", null,
                     "Raise --timeout; the full log is " + r.log(), List.of(), List.of(), List.of());
@@ -171,7 +171,16 @@ public final class BuildWorkflow {
         if (errors.isEmpty()) {
             errors.addAll(r.tail());
         }
-        List<FailureCatalogue.Match> explained = FailureCatalogue.get().explain(r.output());
+        // a kernel-crate module the config leaves out is named with its option first; the catalogue's generic entry
+        // for it is then not repeated
+        List<FailureCatalogue.Match> explained = new ArrayList<>(ConfigGatedApi.explain(r.output(), tree.configGates(),
+                tree.config()));
+        boolean gated = !explained.isEmpty();
+        for (FailureCatalogue.Match m : FailureCatalogue.get().explain(r.output())) {
+            if (!(gated && m.entry().id().equals(ConfigGatedApi.ID))) {
+                explained.add(m);
+            }
+        }
         StringBuilder why = new StringBuilder();
         for (FailureCatalogue.Match m : explained) {
             why.append(why.isEmpty() ? "" : " ").append(m.entry().title()).append(": ").append(m.entry().cause());

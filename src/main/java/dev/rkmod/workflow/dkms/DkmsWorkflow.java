@@ -6,6 +6,7 @@ import dev.rkmod.infra.process.ProcessResult;
 import dev.rkmod.infra.process.ProcessSpec;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.Finding;
+import dev.rkmod.model.KernelGeneration;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.scaffold.ModuleTemplates;
@@ -197,12 +198,41 @@ public final class DkmsWorkflow {
                     clang ? "DKMS appends CC=clang LD=ld.lld (dkms 3.0) or LLVM=1 (dkms 3.1 and later) by itself"
                             : "DKMS appends no LLVM=1 and the module's C parts are built with gcc",
                     SCRIPT + " passes DKMS's arguments on unchanged and adds only RUSTC="));
+            if (!tree.crates().isEmpty()) {
+                incompleteRustSet(tree, kdir).ifPresent(out::add);
+            }
         } catch (RkmodException e) {
             // the decision below says what is wrong with the tree
         }
         DkmsDecision d = DkmsDecision.decide(kdir, ctx.host().env(), this::version);
         out.add(finding(d, kdir));
         return new Report(dir, kdir, d, out);
+    }
+
+    /**
+     * Headers that carry the crates but not every file a module build or a Rust probe reads: the kernel crate's macro
+     * includes (warn_on!, static branches) and the kernel's Rust probe, which DKMS packages of mixed C and Rust run.
+     */
+    static Optional<Finding> incompleteRustSet(KernelTree tree, Path kdir) {
+        List<String> missing = new ArrayList<>();
+        for (String f : tree.objtreeIncludes()) {
+            if (!Files.isRegularFile(kdir.resolve(f))) {
+                missing.add(f);
+            }
+        }
+        if (!Files.isRegularFile(kdir.resolve(KernelGeneration.RUST_PROBE))) {
+            missing.add(KernelGeneration.RUST_PROBE);
+        }
+        if (missing.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(Finding.warning("dkms.incomplete-rust-set", "The headers of Linux " + tree.release() + " in " + kdir
+                        + " lack " + String.join(", ", missing),
+                "A module that uses kernel::warn_on! or static branches fails to build without the files the kernel crate's"
+                        + " macros include, and a DKMS package that runs " + KernelGeneration.RUST_PROBE
+                        + " to decide whether to build its Rust parts builds without them",
+                "Make the headers again with this rkmod: 'rkmod headers complete --kdir " + kdir + " --force' (or install the"
+                        + " completion package it writes with --format deb)"));
     }
 
     /** One finding for the build step's decision; the same explanation it prints into DKMS's make.log. */

@@ -72,8 +72,23 @@ public final class DoctorWorkflow {
     }
 
     private void rustSet(KernelTree tree, List<Finding> out) {
+        List<String> includes = tree.objtreeIncludes();
         for (String missing : tree.missingRustFiles()) {
-            if (missing.endsWith(".rmeta")) {
+            if (includes.contains(missing)) {
+                out.add(Finding.warning("rust.missing-macro-include", missing + " is missing",
+                        "The kernel crate's macros include it from the kernel's object tree when a module expands them"
+                                + " (kernel::warn_on!, static branches and tracepoints); such a module fails with: couldn't"
+                                + " read " + missing,
+                        "Make the package again with this rkmod ('rkmod headers complete --force' or 'rkmod package'),"
+                                + " which ships every file the crates' macros include"));
+            } else if (missing.equals(KernelGeneration.RUST_PROBE)) {
+                out.add(Finding.warning("rust.missing-probe", missing + " is missing",
+                        "It is the kernel's own Rust probe ('make rustavailable'); DKMS packages of mixed C and Rust run it"
+                                + " to decide whether to build their Rust parts, and without it they build without them,"
+                                + " silently",
+                        "Make the package again with this rkmod ('rkmod headers complete --force' or 'rkmod package'),"
+                                + " which ships the probe and the files it reads"));
+            } else if (missing.endsWith(".rmeta")) {
                 String crate = missing.substring("rust/lib".length(), missing.length() - ".rmeta".length());
                 out.add(Finding.error("rust.missing-rmeta", missing + " is missing",
                         "rustc will fail with E0463: can't find crate for `" + crate + "` (the usual state of distro headers"

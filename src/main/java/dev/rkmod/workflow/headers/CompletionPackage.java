@@ -24,7 +24,8 @@ import java.util.TreeMap;
 
 /**
  * The completion package of a distro kernel's headers: {@code linux-rust-meta-RELEASE}, holding only the Rust set
- * that {@code headers complete} added (rust/*.rmeta, the proc macros, the target spec), installed into the distro's
+ * that {@code headers complete} added (rust/*.rmeta, the proc macros, the files the kernel crate's macros include, the
+ * target spec, and the kernel's Rust probe {@code scripts/rust_is_available.sh} with what it reads), installed into the distro's
  * headers directory, with {@code Depends: linux-headers-RELEASE (= VERSION)} on the exact headers it completes.
  *
  * <p>Each file goes to its real path in the distro's layout: a directory of the headers that is a symbolic link
@@ -71,8 +72,9 @@ public final class CompletionPackage {
         String headersDir = String.format(layout, release);
         // the Rust set, placed at real paths of the root
         Map<String, String> files = new TreeMap<>();
+        java.util.Set<String> fromSource = new java.util.HashSet<>(h.fromSource() == null ? List.of() : h.fromSource());
         for (PackageManifest.Entry e : m.files()) {
-            if (e.path().startsWith("rust/") || e.path().equals(m.targetSpec())) {
+            if (e.path().startsWith("rust/") || e.path().equals(m.targetSpec()) || fromSource.contains(e.path())) {
                 files.put(e.path(), realPath(root, headersDir + "/" + e.path()));
             }
         }

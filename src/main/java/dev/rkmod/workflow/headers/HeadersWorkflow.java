@@ -14,6 +14,7 @@ import dev.rkmod.infra.process.ProcessResult;
 import dev.rkmod.infra.process.ProcessSpec;
 import dev.rkmod.model.Distro;
 import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.KernelGeneration;
 import dev.rkmod.model.Profile;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
@@ -59,7 +60,11 @@ public final class HeadersWorkflow {
     static final List<String> IDENTITY = List.of("include/config/kernel.release", "Module.symvers", ".config",
             "include/generated/rustc_cfg");
     private static final Pattern INCLUDE = Pattern.compile("(?m)^include\\s+(/\\S+)/Makefile\\s*$");
-    private static final String SCHEMA = "headers-complete-1";
+    /**
+     * Part of every cache key: 2 adds the kernel crate's macro includes and the Rust probe to the completed tree, 3 the
+     * config gates of the kernel crate's modules to rkmod-headers.json.
+     */
+    private static final String SCHEMA = "headers-complete-3";
 
     private final Context ctx;
 
@@ -469,6 +474,7 @@ public final class HeadersWorkflow {
                 Files.write(p, e.getValue());
             }
         }
+        List<String> fromSource = copyProbe(source.dir(), tree);
         try (Stage stage = Stage.start(ctx.events(), "check", "identity files and symbol hashes")) {
             List<String> changed = new ArrayList<>();
             for (Map.Entry<String, String> e : identity.entrySet()) {
@@ -510,10 +516,49 @@ public final class HeadersWorkflow {
                     in.config().string("RUSTC_VERSION_TEXT").orElse(null), in.config().string("BINDGEN_VERSION_TEXT").orElse(null),
                     in.config().string("CC_VERSION_TEXT").orElse(null), clang, tc.rootDir().map(Path::toString).orElse(null),
                     k.map(x -> x.distro().imagePackages(x.release())).orElse(List.of()),
-                    k.map(x -> x.distro().imagePaths(x.release())).orElse(List.of()), got.size(), makeSeconds);
+                    k.map(x -> x.distro().imagePaths(x.release())).orElse(List.of()), got.size(), makeSeconds, fromSource, gates(source.dir()));
             Files.writeString(tree.resolve(HeadersManifest.FILE), m.toJson(), StandardCharsets.UTF_8);
         }
         dropObjects(tree);
+    }
+
+    /**
+     * The kernel's own Rust probe ({@link KernelGeneration#RUST_PROBE_GLOBS}), which distro headers leave out: copied
+     * from the source into the tree where the headers lack it, so that DKMS packages that run it find Rust available.
+     * Returns what was copied, relative to the tree.
+     */
+    static List<String> copyProbe(Path source, Path tree) throws IOException {
+        List<String> copied = new ArrayList<>();
+        for (String glob : KernelGeneration.RUST_PROBE_GLOBS) {
+            int slash = glob.lastIndexOf('/');
+            Path dir = source.resolve(glob.substring(0, slash));
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            List<Path> matches = new ArrayList<>();
+            try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, glob.substring(slash + 1))) {
+                ds.forEach(matches::add);
+            }
+            matches.sort(null);
+            for (Path from : matches) {
+                String rel = source.relativize(from).toString();
+                Path to = tree.resolve(rel);
+                if (!Files.isRegularFile(from, LinkOption.NOFOLLOW_LINKS) || Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                Files.createDirectories(to.getParent());
+                Files.copy(from, to, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                copied.add(rel);
+            }
+        }
+        return copied;
+    }
+
+    /** The config gates of the kernel crate's modules, from the source's rust/kernel/lib.rs; null without one. */
+    private static Map<String, String> gates(Path source) throws IOException {
+        Path lib = source.resolve(dev.rkmod.format.KernelCrateGates.LIB_RS);
+        return Files.isRegularFile(lib) ? dev.rkmod.format.KernelCrateGates.parse(Files.readString(lib, StandardCharsets.UTF_8))
+                : null;
     }
 
     /** Copies a headers directory with links dereferenced; Debian's split -common directory is merged in first. */

@@ -58,6 +58,13 @@ public final class PackageFileSet {
             int slash = glob.lastIndexOf('/');
             topLevel(kdir, kdir.resolve(glob.substring(0, slash)), glob.substring(slash + 1), out);
         }
+        // what the crates' exported macros include! from the object tree (warn_on!, static branches), read from the
+        // crates themselves: a missing one is caught by the verification of the relocated package
+        for (String rel : tree.objtreeIncludes()) {
+            if (Files.isRegularFile(kdir.resolve(rel), LinkOption.NOFOLLOW_LINKS)) {
+                out.add(rel);
+            }
+        }
         if (Files.isRegularFile(kdir.resolve(tree.generation().targetSpec()))) {
             out.add(tree.generation().targetSpec());
         }

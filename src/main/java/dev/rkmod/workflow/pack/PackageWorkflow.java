@@ -232,7 +232,8 @@ public final class PackageWorkflow {
                 .map(RecordedFacts::toolchainRoot).orElse(null);
         PackageManifest m = new PackageManifest(1, tree.release(), arch, tree.llvm(), rustc,
                 tree.config().string("BINDGEN_VERSION_TEXT").orElse(null), tree.generation().id(),
-                tree.generation().targetSpec(), spec.map(TargetSpec::rustcTriple).orElse(null), root, entries);
+                tree.generation().targetSpec(), spec.map(TargetSpec::rustcTriple).orElse(null), root, entries,
+                tree.objtreeIncludes(), tree.configGates());
         Files.writeString(dest.resolve(PackageManifest.FILE), m.toJson(), StandardCharsets.UTF_8);
         return m;
     }
@@ -327,7 +328,8 @@ public final class PackageWorkflow {
                     "Verification failed: the package lacks " + String.join(", ", missing),
                     "An out-of-tree Rust module build against Linux " + m.release() + " (" + tree.generation().id()
                             + " generation) reads these files; without them rustc fails (for rust/libcore.rmeta: E0463"
-                            + " can't find crate for `core`)",
+                            + " can't find crate for `core`; for the rust/kernel/generated_* files that the kernel crate's"
+                            + " macros include, such as warn_on!: couldn't read the file)",
                     "Package a complete build tree (rebuild the kernel with 'rkmod kernel build'), or pass --no-verify");
         }
         RustcFinder.Candidate candidate = new RustcFinder(ctx).find(m.rustc(), Optional.empty()).orElseThrow(() ->

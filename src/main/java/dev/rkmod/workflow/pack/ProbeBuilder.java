@@ -5,6 +5,7 @@ import dev.rkmod.infra.event.Stage;
 import dev.rkmod.infra.process.ProcessFailedException;
 import dev.rkmod.infra.process.ProcessSpec;
 import dev.rkmod.model.ExitCode;
+import dev.rkmod.model.KernelGeneration;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.scaffold.ModuleTemplates;
@@ -43,8 +44,39 @@ final class ProbeBuilder {
         try (Toolchain.Shell s = toolchain.open(ctx, List.of(tree.dir(), work))) {
             kos.add(make(s, tree, c, "C", "rkmod_probe_c.ko"));
             kos.add(make(s, tree, rs, "Rust", "rkmod_probe_rs.ko"));
+            rustAvailable(s, tree);
         }
         return kos;
+    }
+
+    /**
+     * The kernel's own Rust probe, run as kbuild runs it ({@code make rustavailable}, with the variables a module
+     * build gets): DKMS packages of mixed C and Rust run it to decide whether to build their Rust parts, and build
+     * without them, silently, when it fails.
+     */
+    private void rustAvailable(Toolchain.Shell s, KernelTree tree) {
+        List<String> argv = new ArrayList<>(List.of("make", "-C", tree.dir().toString()));
+        if (tree.llvm()) {
+            argv.add("LLVM=1");
+        }
+        argv.add("RUSTC=" + s.toolchain().rustc());
+        argv.add("BINDGEN=" + s.toolchain().bindgen());
+        argv.add("rustavailable");
+        try (Stage stage = Stage.start(ctx.events(), "probe rustavailable", KernelGeneration.RUST_PROBE + " in " + tree.dir())) {
+            try {
+                ctx.runner().run(s.spec(null, argv).label("make rustavailable").timeout(PROBE_TIMEOUT)
+                        .failureCode(ExitCode.CHECK_FAILED));
+            } catch (ProcessFailedException e) {
+                throw new RkmodException(ExitCode.CHECK_FAILED,
+                        "Verification failed: the kernel's Rust probe (" + KernelGeneration.RUST_PROBE + ") says Rust is not"
+                                + " available in the relocated package with " + s.toolchain().rustc(),
+                        "make rustavailable said:\n  " + String.join("\n  ", e.result().tail()) + "\nDKMS packages of"
+                                + " mixed C and Rust run this probe and build without their Rust parts when it fails",
+                        "Install what it names (rust-src of the kernel's rustc, the kernel's bindgen and libclang); full log: "
+                                + e.result().log());
+            }
+            stage.ok();
+        }
     }
 
     private Path make(Toolchain.Shell s, KernelTree tree, Path dir, String kind, String ko) {

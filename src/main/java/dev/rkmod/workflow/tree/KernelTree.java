@@ -1,6 +1,8 @@
 package dev.rkmod.workflow.tree;
 
 import dev.rkmod.format.FormatException;
+import dev.rkmod.format.KernelCrateGates;
+import dev.rkmod.format.RmetaObjtreePaths;
 import dev.rkmod.format.KconfigDependencies;
 import dev.rkmod.format.KernelConfig;
 import dev.rkmod.format.TargetSpec;
@@ -151,12 +153,57 @@ public record KernelTree(Path dir, KernelConfig config, String release, KernelGe
         List<String> files = new ArrayList<>(List.of(generation.targetSpec()));
         generation.procMacros().forEach(m -> files.add("rust/lib" + m + ".so"));
         files.addAll(KernelGeneration.RUST_GENERATED);
+        files.addAll(objtreeIncludes());
+        files.add(KernelGeneration.RUST_PROBE);
         for (String f : files) {
             if (!Files.isRegularFile(dir.resolve(f))) {
                 missing.add(f);
             }
         }
         return missing;
+    }
+
+    /**
+     * The object-tree files the crates' exported macros read when a module expands them ({@code warn_on!}'s
+     * {@code rust/kernel/generated_arch_warn_asm.rs}, static branches' {@code generated_arch_static_branch_asm.rs}):
+     * what the package manifest recorded, else read from the string literals in {@code rust/lib*.rmeta}
+     * ({@link RmetaObjtreePaths}). A crate that cannot be read adds nothing here; {@link #rustcVersion} names it.
+     */
+    public List<String> objtreeIncludes() {
+        Optional<List<String>> recordedPaths = recorded.flatMap(RecordedFacts::objtreeIncludes);
+        if (recordedPaths.isPresent()) {
+            return recordedPaths.get();
+        }
+        java.util.SortedSet<String> out = new java.util.TreeSet<>();
+        for (String c : crates) {
+            try {
+                out.addAll(RmetaObjtreePaths.read(dir.resolve("rust/lib" + c + ".rmeta")));
+            } catch (IOException e) {
+                // unreadable crates are reported where their header is read
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * The kernel crate's modules that exist only with a config option ({@code usb -> CONFIG_USB=y}): what the
+     * manifest recorded (package, or completed headers), else read from the tree's own {@code rust/kernel/lib.rs} (an
+     * in-tree build); empty when neither is there.
+     */
+    public java.util.Map<String, String> configGates() {
+        Optional<java.util.Map<String, String>> recordedGates = recorded.flatMap(RecordedFacts::configGates);
+        if (recordedGates.isPresent()) {
+            return recordedGates.get();
+        }
+        Path lib = dir.resolve(KernelCrateGates.LIB_RS);
+        if (Files.isRegularFile(lib)) {
+            try {
+                return KernelCrateGates.parse(Files.readString(lib, StandardCharsets.UTF_8));
+            } catch (IOException | RuntimeException e) {
+                return java.util.Map.of();
+            }
+        }
+        return java.util.Map.of();
     }
 
     public boolean llvm() {

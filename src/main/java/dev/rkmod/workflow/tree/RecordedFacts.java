@@ -37,9 +37,12 @@ import java.util.TreeSet;
  * @param rustc         the rustc that made the Rust set, or null when the manifest does not say
  * @param generation    the module API generation, when the manifest names a known one
  * @param toolchainRoot the Debian root the toolchain lived in, or null
+ * @param objtreeIncludes the object-tree files the crates' macros read, when the manifest records them
+ * @param configGates   the kernel crate's config-gated modules, when the manifest records them
  */
 public record RecordedFacts(String file, String release, String rustc, Optional<KernelGeneration> generation,
-                            String toolchainRoot) {
+                            String toolchainRoot, Optional<List<String>> objtreeIncludes,
+                            Optional<java.util.Map<String, String>> configGates) {
 
     /** The facts of a manifest that holds, or why the one present was set aside; both empty without one. */
     record Lookup(Optional<RecordedFacts> facts, Optional<String> setAside) {
@@ -56,15 +59,17 @@ public record RecordedFacts(String file, String release, String rustc, Optional<
         if (Files.exists(dir.resolve(KernelManifest.FILE))) {
             file = KernelManifest.FILE;
             claims = KernelManifest.read(dir).map(m -> new Claims(new RecordedFacts(file, m.release(), m.rustc(),
-                    generation(m.generation()), m.toolchainRoot()), m.configSha256(), null));
+                    generation(m.generation()), m.toolchainRoot(), Optional.empty(), Optional.empty()), m.configSha256(), null));
         } else if (Files.exists(dir.resolve(PackageManifest.FILE))) {
             file = PackageManifest.FILE;
             claims = PackageManifest.read(dir).map(m -> new Claims(new RecordedFacts(file, m.release(), m.rustc(),
-                    generation(m.generation()), m.toolchainRoot()), configSha256(m), m.files() == null ? List.of() : m.files()));
+                    generation(m.generation()), m.toolchainRoot(), Optional.ofNullable(m.objtreeIncludes()),
+                    Optional.ofNullable(m.configGates())), configSha256(m),
+                    m.files() == null ? List.of() : m.files()));
         } else if (Files.exists(dir.resolve(HeadersManifest.FILE))) {
             file = HeadersManifest.FILE;
             claims = HeadersManifest.read(dir).map(m -> new Claims(new RecordedFacts(file, m.release(), m.rustc(),
-                    Optional.empty(), m.toolchainRoot()), null, null));
+                    Optional.empty(), m.toolchainRoot(), Optional.empty(), Optional.ofNullable(m.configGates())), null, null));
         } else {
             return Lookup.NONE;
         }

@@ -139,6 +139,26 @@ class DoctorWorkflowTest {
     }
 
     @Test
+    void aFileTheKernelCratesMacrosIncludeAndTheRustProbeAreNamedWhenMissing() throws Exception {
+        Path t = tree();
+        dev.rkmod.workflow.tree.TreeFixture.includeFromObjtree(t, "kernel", "rust/kernel/generated_arch_warn_asm.rs");
+        Files.delete(t.resolve("scripts/rust_is_available.sh"));
+        DoctorWorkflow.Report r = doctor(t, Optional.of(RustFixtures.DEBIAN_RUSTC));
+        // warnings: a module that uses none of those macros still builds, and the build explains one that does
+        assertThat(errors(r)).isEmpty();
+        assertThat(ids(r)).contains("rust.missing-macro-include", "rust.missing-probe");
+        assertThat(finding(r, "rust.missing-probe").severity()).isEqualTo(Finding.Severity.WARNING);
+        assertThat(finding(r, "rust.missing-macro-include").what()).isEqualTo("rust/kernel/generated_arch_warn_asm.rs is missing");
+        assertThat(finding(r, "rust.missing-macro-include").why()).contains("kernel::warn_on!")
+                .contains("couldn't read rust/kernel/generated_arch_warn_asm.rs");
+        assertThat(finding(r, "rust.missing-probe").why()).contains("DKMS");
+        dev.rkmod.workflow.tree.TreeFixture.write(t, "rust/kernel/generated_arch_warn_asm.rs", "// asm\n");
+        dev.rkmod.workflow.tree.TreeFixture.write(t, "scripts/rust_is_available.sh", "#!/bin/sh\n");
+        assertThat(ids(doctor(t, Optional.of(RustFixtures.DEBIAN_RUSTC)))).doesNotContain("rust.missing-macro-include",
+                "rust.missing-probe");
+    }
+
+    @Test
     void rmetaFromTwoCompilersAreMixed() throws Exception {
         Path t = tree();
         Path other = RustFixtures.rmeta(RustFixtures.RUSTUP_RUSTC, tmp.resolve("rustup"));

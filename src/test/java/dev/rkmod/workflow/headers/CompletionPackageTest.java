@@ -48,6 +48,10 @@ class CompletionPackageTest {
         Files.createDirectories(t.resolve("scripts"));
         Files.writeString(t.resolve("rust/libcore.rmeta"), "rmeta");
         Files.writeString(t.resolve("scripts/target.json"), "{}");
+        Files.writeString(t.resolve("scripts/rust_is_available.sh"), "#!/bin/sh\n");
+        Files.writeString(t.resolve("scripts/Makefile.build"), "# the headers' own\n");
+        Files.createDirectories(t.resolve("rust/kernel"));
+        Files.writeString(t.resolve("rust/kernel/generated_arch_warn_asm.rs"), "// asm\n");
         Files.writeString(t.resolve("include.h"), "C header");
         Files.writeString(t.resolve(".config"), "CONFIG_64BIT=y\nCONFIG_RUST=y\n");
         return t;
@@ -56,12 +60,16 @@ class CompletionPackageTest {
     private static PackageManifest manifest() {
         return new PackageManifest(1, R, "x86", false, "rustc 1.97.1", "bindgen 0.72.1", "7.2", "scripts/target.json",
                 "target-1", null, List.of(new PackageManifest.Entry("include.h", 8, "0"),
-                new PackageManifest.Entry("rust/libcore.rmeta", 5, "0"), new PackageManifest.Entry("scripts/target.json", 2, "0")));
+                new PackageManifest.Entry("rust/libcore.rmeta", 5, "0"), new PackageManifest.Entry("scripts/target.json", 2, "0"),
+                new PackageManifest.Entry("scripts/rust_is_available.sh", 10, "0"),
+                new PackageManifest.Entry("scripts/Makefile.build", 19, "0"),
+                new PackageManifest.Entry("rust/kernel/generated_arch_warn_asm.rs", 8, "0")),
+                List.of("rust/kernel/generated_arch_warn_asm.rs"), null);
     }
 
     private static HeadersManifest headers(Path root) {
         return new HeadersManifest(1, "debian-sid", R, "linux-headers-" + R, "7.2.13-1", "linux-source-7.2", "7.2.13-1",
-                "rustc 1.97.1", "bindgen 0.72.1", "gcc-16", false, root.toString(), List.of(), List.of(), 742, 55);
+                "rustc 1.97.1", "bindgen 0.72.1", "gcc-16", false, root.toString(), List.of(), List.of(), 742, 55, List.of("scripts/rust_is_available.sh"), null);
     }
 
     @Test
@@ -73,8 +81,11 @@ class CompletionPackageTest {
         assertThat(DebPackage.control(m.file()).field("Depends").orElseThrow())
                 .isEqualTo("linux-headers-" + R + " (= 7.2.13-1), libc6");
         assertThat(DebPackage.dataPaths(m.file())).contains("/usr/src/linux-headers-" + R + "/rust/libcore.rmeta",
-                        "/usr/lib/linux-kbuild-7.2.13+deb14/scripts/target.json")
+                        "/usr/lib/linux-kbuild-7.2.13+deb14/scripts/target.json",
+                        "/usr/lib/linux-kbuild-7.2.13+deb14/scripts/rust_is_available.sh",
+                        "/usr/src/linux-headers-" + R + "/rust/kernel/generated_arch_warn_asm.rs")
                 .noneMatch(p -> p.endsWith("include.h"))
+                .noneMatch(p -> p.endsWith("Makefile.build"))
                 .noneMatch(p -> p.equals("/usr/src/linux-headers-" + R + "/scripts"));
     }
 
@@ -106,7 +117,7 @@ class CompletionPackageTest {
     void refusesHeadersWithoutAPackage() throws Exception {
         Path root = root(null);
         HeadersManifest h = new HeadersManifest(1, null, R, null, null, null, null, "rustc 1.97.1", "bindgen", "gcc",
-                false, null, List.of(), List.of(), 1, 1);
+                false, null, List.of(), List.of(), 1, 1, null, null);
         assertThatThrownBy(() -> CompletionPackage.write(tree(), h, manifest(), root, tmp.resolve("out"), 0, false))
                 .isInstanceOfSatisfying(RkmodException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.USAGE));
     }

@@ -122,7 +122,7 @@ class KernelTreeTest {
         TreeFixture.tree(dir, TreeFixture.RUSTC);
         TreeFixture.write(dir, ".config", "CONFIG_RUST=y\nCONFIG_X86=y\nCONFIG_RUSTC_VERSION_TEXT=\"" + TreeFixture.RUSTC + "\"\n");
         HeadersManifest h = new HeadersManifest(1, "debian-sid", TreeFixture.RELEASE, null, null, null, null,
-                "rustc 1.64.0", null, null, true, "/roots/sid", List.of(), List.of(), 0, 0);
+                "rustc 1.64.0", null, null, true, "/roots/sid", List.of(), List.of(), 0, 0, null, null);
         Files.writeString(dir.resolve(HeadersManifest.FILE), h.toJson());
         assertThat(KernelTree.open(dir).setAside()).hasValueSatisfying(w -> assertThat(w)
                 .contains("it records 'rustc 1.64.0' but CONFIG_RUSTC_VERSION_TEXT is 'rustc 1.63.0'")

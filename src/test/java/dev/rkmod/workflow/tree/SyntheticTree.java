@@ -62,6 +62,7 @@ public final class SyntheticTree {
         Files.writeString(dir.resolve("include/generated/autoconf.h"), "#define CONFIG_RUST 1\n");
         Files.writeString(dir.resolve("include/generated/rustc_cfg"), "--cfg=CONFIG_RUST\n");
         Files.writeString(dir.resolve("scripts/mod/modpost"), "");
+        Files.writeString(dir.resolve("scripts/rust_is_available.sh"), "#!/bin/sh\n");
         Files.writeString(dir.resolve("Module.symvers"), "");
         Files.write(dir.resolve("rust/libmacros.so"), new byte[] {0x7f, 'E', 'L', 'F'});
         Files.copy(f.targetSpec(), dir.resolve("rust/target.json"));

@@ -33,12 +33,27 @@ public final class TreeFixture {
         write(dir, "include/generated/autoconf.h", "#define CONFIG_RUST 1\n");
         write(dir, "include/generated/rustc_cfg", "--cfg=CONFIG_RUST\n");
         write(dir, "scripts/mod/modpost", "");
+        write(dir, "scripts/rust_is_available.sh", "#!/bin/sh\n");
         write(dir, "Module.symvers", "0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n");
         write(dir, "rust/target.json", "{\"llvm-target\": \"x86_64-linux-gnu\"}\n");
         for (String c : CRATES) {
             Files.write(dir.resolve("rust/lib" + c + ".rmeta"), rmeta(rustc, c.length() * 10));
         }
         return dir;
+    }
+
+    /**
+     * Appends to a crate's synthetic rmeta the string literal an exported macro that includes {@code path} from the
+     * object tree leaves in real metadata (LEB128 length, the bytes, the sentinel 0xC1), as kernel::warn_on! does.
+     */
+    public static void includeFromObjtree(Path dir, String crate, String path) throws IOException {
+        byte[] lit = ("/" + path).getBytes(StandardCharsets.US_ASCII);
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(Files.readAllBytes(dir.resolve("rust/lib" + crate + ".rmeta")));
+        b.write(lit.length);
+        b.writeBytes(lit);
+        b.write(0xC1);
+        Files.write(dir.resolve("rust/lib" + crate + ".rmeta"), b.toByteArray());
     }
 
     /** An rmeta header (12-byte layout) naming {@code rustc}, then {@code padding} bytes. */
@@ -68,7 +83,7 @@ public final class TreeFixture {
                 entries.add(new PackageManifest.Entry(dir.relativize(p).toString(), Files.size(p), sha256(p)));
             }
         }
-        return new PackageManifest(1, RELEASE, "x86", true, rustc, null, "6.1", "rust/target.json", "target-1", null, entries);
+        return new PackageManifest(1, RELEASE, "x86", true, rustc, null, "6.1", "rust/target.json", "target-1", null, entries, List.of(), null);
     }
 
     public static void write(Path dir, String rel, String text) throws IOException {
