@@ -20,6 +20,8 @@ final class ConsoleVerdict {
     private static final Pattern STEP = Pattern.compile(Pattern.quote(MARK) + " (begin|end) (insmod|rmmod|run) (\\d+) (\\S+)(?: status=(\\d+))?");
     /** A line a program printed: {@code RKMOD-VMTEST: run N| text}. */
     private static final Pattern RUN_LINE = Pattern.compile("^" + Pattern.quote(InitScript.RUN_LINE) + "(\\d+)\\| ?(.*)$");
+    /** What dev_info! and dev_err! put between a driver's name and the message: the device, e.g. "0000:00:02.0: ". */
+    private static final Pattern DEVICE_PREFIX = Pattern.compile("[^\\s:]+(?::[^\\s:]+)*: ");
     private static final Pattern PRINTK = Pattern.compile("^\\[\\s*\\d+\\.\\d+\\] ");
 
     /** A pattern of a failure catalogue entry. */
@@ -106,7 +108,8 @@ final class ConsoleVerdict {
                 moduleLines.add("[" + name + "] " + run.group(2));
             } else {
                 searched.add(l);
-                if (modules.stream().anyMatch(n -> l.startsWith(n + ": "))) {
+                if (modules.stream().anyMatch(n -> l.startsWith(n + ": ") || l.startsWith(n + " ")
+                        && DEVICE_PREFIX.matcher(l).region(n.length() + 1, l.length()).lookingAt())) {
                     moduleLines.add(l);
                 }
             }

@@ -271,4 +271,14 @@ class VerdictTest {
         assertThat(ConsoleVerdict.refusedDevice(List.of("qemu-system-x86_64: -kernel: could not open"), List.of("bogus"))).isEmpty();
         assertThat(ConsoleVerdict.refusedDevice(List.of("[ 1.0] x: -device bogus: y"), List.of("bogus"))).isEmpty();
     }
+
+    @Test
+    void aDriversDeviceMessagesAreItsKernelLogToo() {
+        var v = ConsoleVerdict.judge(console(M + " booted", M + " begin insmod 1 rust_driver_pci",
+                "[    3.387612] rust_driver_pci 0000:00:02.0: pci-testdev config space read16 vendor ID: 1b36",
+                "[    3.387700] rust_driver_pci_other: not this module", "[    3.387800] rust_driver_pci probing (no device)",
+                M + " end insmod 1 rust_driver_pci status=0", M + " done"), List.of("rust_driver_pci"), List.of(), List.of(),
+                Accel.TCG, "7.2.13+deb14-amd64", Duration.ZERO);
+        assertThat(v.moduleLines()).containsExactly("rust_driver_pci 0000:00:02.0: pci-testdev config space read16 vendor ID: 1b36");
+    }
 }
