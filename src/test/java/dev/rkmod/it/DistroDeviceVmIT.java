@@ -82,6 +82,32 @@ class DistroDeviceVmIT {
         assertThat(r.out()).contains("  - expected line not found (in order): " + VENDOR_LINE).doesNotContain("0000:00:");
     }
 
+    @Test
+    void aMatrixRowGetsTheDeviceAndRunsTheModulesRkmodTomlProgram() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("matrix/rust_driver_pci/tests"));
+        Files.copy(ko.resolveSibling("rust_driver_pci.rs"), dir.getParent().resolve("rust_driver_pci.rs"));
+        Files.copy(ko.resolveSibling("Kbuild"), dir.getParent().resolve("Kbuild"));
+        Files.writeString(dir.resolve("bound.sh"), "#!/bin/sh\nreadlink /sys/bus/pci/drivers/rust_driver_pci/0000:00:0*\n");
+        Files.writeString(dir.getParent().resolve("rkmod.toml"), """
+                name = "rust_driver_pci"
+                [vmtest]
+                expect = ["pci-testdev config space read16 vendor ID: 1b36"]
+                run = ["tests/bound.sh"]
+                """);
+        Rkmod.Result r = Rkmod.jar(Map.of(), "matrix", dir.getParent().toString(), "--kernel", "debian-sid", "--device",
+                "pci-testdev", "--timeout", "180", "--json");
+        System.out.println("DistroDeviceVmIT: matrix row of rust_driver_pci on debian-sid with pci-testdev: " + r.millis() + " ms");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        JsonObject row = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("kernels").get(0).getAsJsonObject();
+        assertThat(row.get("status").getAsString()).isEqualTo("pass");
+        JsonObject v = row.getAsJsonObject("load").getAsJsonObject("vmtest");
+        assertThat(v.getAsJsonArray("moduleLines").toString()).contains(VENDOR_LINE)
+                .containsPattern("\\[tests/bound.sh\\] [./]*devices/pci0000:00/0000:00:\\d\\d\\.0");
+        assertThat(v.getAsJsonArray("steps").toString()).contains("{\"action\":\"run\",\"module\":\"tests/bound.sh\",\"status\":0}");
+        // the first kernel log line of the table is the module's own, never a program's
+        assertThat(row.get("firstLine").getAsString()).startsWith("rust_driver_pci 0000:00:");
+    }
+
     /** One file of the kernel source the root's linux-source package ships (as DistroKernelIT takes it). */
     static void extractFromSource(String member, Path dest) throws Exception {
         Path tarball;

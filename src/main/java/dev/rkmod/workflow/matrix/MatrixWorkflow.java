@@ -131,7 +131,7 @@ public final class MatrixWorkflow {
             toml = Optional.empty(); // each row's vmtest warns about it
         }
         List<Path> run = req.run().stream().map(p -> p.toAbsolutePath().normalize()).toList();
-        new VmTestWorkflow(ctx).additions(req.devices(), run, toml, dir, Path.of("/bin/busybox"));
+        new VmTestWorkflow(ctx).additions(req.devices(), run, toml, dir, VmTestWorkflow.BUSYBOX);
         Request rowReq = new Request(dir, req.kernels(), req.jobs(), req.vmTimeout(), req.failFast(), req.junit(),
                 req.devices(), run);
         String module = moduleName(dir);

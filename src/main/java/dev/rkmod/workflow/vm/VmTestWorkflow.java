@@ -37,8 +37,12 @@ import java.util.regex.PatternSyntaxException;
 public final class VmTestWorkflow {
     /** Where a kernel build tree without a manifest has its image. */
     static final String TREE_IMAGE = "arch/x86/boot/bzImage";
+    /** The test VM's userland: busybox-static, copied into the initramfs. */
+    public static final Path BUSYBOX = Path.of("/bin/busybox");
 
     private final Context ctx;
+    /** busybox's applets, once read. */
+    private List<String> applets;
 
     public VmTestWorkflow(Context ctx) {
         this.ctx = ctx;
@@ -98,7 +102,7 @@ public final class VmTestWorkflow {
         }
         Path projectDir = req.project().orElseGet(() -> req.modules().get(0).ko().toAbsolutePath().getParent());
         Optional<ProjectToml> toml = readToml(projectDir);
-        Path busybox = Path.of("/bin/busybox");
+        Path busybox = BUSYBOX;
         Additions additions = additions(req.devices(), req.run(), toml, projectDir, busybox);
         Optional<HeadersManifest> distroKernel = req.kernel().isPresent() ? Optional.empty()
                 : req.kdir().flatMap(HeadersManifest::read).filter(h -> h.distro() != null);
@@ -180,13 +184,9 @@ public final class VmTestWorkflow {
             checkDevice(d, "rkmod.toml's devices");
         }
         List<RunProgram> programs = new ArrayList<>();
-        List<String> applets = new ArrayList<>();
         Supplier<List<String>> lazyApplets = () -> {
-            if (applets.isEmpty()) {
-                requireBusybox(busybox);
-                applets.addAll(applets(busybox));
-            }
-            return applets;
+            requireBusybox(busybox);
+            return applets(busybox);
         };
         for (Path p : run) {
             programs.add(RunProgram.check(p, p.toString(), "--run", lazyApplets));
@@ -228,10 +228,14 @@ public final class VmTestWorkflow {
 
     /** busybox's applets as paths ({@code busybox --list-full}: bin/sh, usr/bin/env, ...); just bin/sh if it cannot say. */
     private List<String> applets(Path busybox) {
+        if (applets != null) {
+            return applets;
+        }
         ProcessResult r = ctx.runner().run(ProcessSpec.of(busybox.toString(), "--list-full").label("busybox")
                 .capture().quiet().noLog().allowFailure().timeout(Duration.ofSeconds(10)));
         List<String> out = r.ok() ? r.output().stream().map(String::strip).filter(l -> !l.isEmpty()).toList() : List.of();
-        return out.isEmpty() ? List.of("bin/sh") : out;
+        applets = out.isEmpty() ? List.of("bin/sh") : out;
+        return applets;
     }
 
     /** The project's rkmod.toml; one rkmod cannot read is ignored with a warning, as are keys of [vmtest] it does not know. */
