@@ -25,6 +25,8 @@ final class InitScript {
     static final String KVM_OK = MARK + " kvm-ok";
     /** Starts each line a program prints: {@code RKMOD-VMTEST: run N| text}. */
     static final String RUN_LINE = MARK + " run ";
+    /** Where /init keeps a program's exit status while its output is marked. */
+    static final String STATUS_FILE = "/tmp/.rkmod-run-status";
     /** Where applets are found by the programs. */
     static final String PATH = "/bin:/sbin:/usr/bin:/usr/sbin";
 
@@ -74,17 +76,19 @@ final class InitScript {
         if (!programs.isEmpty()) {
             init.append("$B mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null\n");
             init.append("[ -d /sys/kernel/config ] && $B mount -t configfs configfs /sys/kernel/config 2>/dev/null\n");
-            init.append("export PATH=").append(PATH).append("\nset -o pipefail\n");
+            init.append("export PATH=").append(PATH).append('\n');
         }
         for (int i = 0; i < programs.size(); i++) {
             RunProgram p = programs.get(i);
             String name = markerName(p);
             init.append("echo '").append(MARK).append(" begin run ").append(i + 1).append(' ').append(name).append("'\n");
-            // stdin from /dev/null (nothing types on the console), stderr with stdout, each line marked as it comes
-            init.append('/').append(programFile(i, p)).append(" </dev/null 2>&1 | while IFS= read -r l || [ -n \"$l\" ];")
+            // stdin from /dev/null (nothing types on the console), stderr with stdout, each line marked as it comes; the
+            // exit status through a file, shell builtins only (no pipefail, which not every busybox has)
+            init.append("{ /").append(programFile(i, p)).append(" </dev/null 2>&1; echo $? >").append(STATUS_FILE)
+                    .append("; } | while IFS= read -r l || [ -n \"$l\" ];")
                     .append(" do printf '%s\\n' \"").append(RUN_LINE).append(i + 1).append("| $l\"; done\n");
-            init.append("echo \"").append(MARK).append(" end run ").append(i + 1).append(' ').append(name)
-                    .append(" status=$?\"\n");
+            init.append("st=; read -r st <").append(STATUS_FILE).append("; echo \"").append(MARK).append(" end run ")
+                    .append(i + 1).append(' ').append(name).append(" status=$st\"\n");
         }
         if (hold > 0) {
             init.append("$B sleep ").append(String.format(Locale.ROOT, "%.2f", hold)).append('\n');

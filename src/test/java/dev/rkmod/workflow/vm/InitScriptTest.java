@@ -137,13 +137,12 @@ class InitScriptTest {
                 $B mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
                 [ -d /sys/kernel/config ] && $B mount -t configfs configfs /sys/kernel/config 2>/dev/null
                 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-                set -o pipefail
                 echo 'RKMOD-VMTEST: begin run 1 read_modules.sh'
-                /programs/1-read_modules.sh </dev/null 2>&1 | while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "RKMOD-VMTEST: run 1| $l"; done
-                echo "RKMOD-VMTEST: end run 1 read_modules.sh status=$?"
+                { /programs/1-read_modules.sh </dev/null 2>&1; echo $? >/tmp/.rkmod-run-status; } | while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "RKMOD-VMTEST: run 1| $l"; done
+                st=; read -r st </tmp/.rkmod-run-status; echo "RKMOD-VMTEST: end run 1 read_modules.sh status=$st"
                 echo 'RKMOD-VMTEST: begin run 2 prog'
-                /programs/2-prog </dev/null 2>&1 | while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "RKMOD-VMTEST: run 2| $l"; done
-                echo "RKMOD-VMTEST: end run 2 prog status=$?"
+                { /programs/2-prog </dev/null 2>&1; echo $? >/tmp/.rkmod-run-status; } | while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "RKMOD-VMTEST: run 2| $l"; done
+                st=; read -r st </tmp/.rkmod-run-status; echo "RKMOD-VMTEST: end run 2 prog status=$st"
                 $B sleep 0.50
                 echo 'RKMOD-VMTEST: begin rmmod 1 mod_a'
                 $B rmmod mod_a
