@@ -107,7 +107,7 @@ class VmtestRunIT {
     void aHangingProgramIsStoppedByTheTimeoutAndNamed() throws Exception {
         Path sh = script("hangs.sh", "#!/bin/sh\necho 'about to hang'\nwhile :; do sleep 1; done\n");
         Rkmod.Result r = vmtest(minimal.toString(), "--kdir", kernel61.toString(), "--kvm", "off", "--run", sh.toString(),
-                "--timeout", "20");
+                "--timeout", "15");
         assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(1);
         assertThat(r.out()).contains("  - timed out in run " + sh + " (it did not return); QEMU was stopped")
                 .contains("[" + sh + "] about to hang");
