@@ -30,8 +30,6 @@ public final class ElfFile {
     public static final int EM_X86_64 = 62;
     /** p_type of the segment naming the program interpreter (the dynamic loader). */
     public static final long PT_INTERP = 3;
-    /** p_type of the dynamic linking information. */
-    public static final long PT_DYNAMIC = 2;
 
     /** One program header: a segment's type, where its bytes are in the file and how many. */
     public record Segment(long type, long offset, long fileSize) { }

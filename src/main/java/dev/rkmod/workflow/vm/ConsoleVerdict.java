@@ -7,6 +7,7 @@ import dev.rkmod.model.FailureCatalogue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -125,17 +126,17 @@ final class ConsoleVerdict {
     record RefusedDevice(String device, String message) { }
 
     /** The device QEMU refused before booting, if its output names one of {@code devices}. */
-    static java.util.Optional<RefusedDevice> refusedDevice(List<String> output, List<String> devices) {
+    static Optional<RefusedDevice> refusedDevice(List<String> output, List<String> devices) {
         for (String l : output) {
             for (String d : devices) {
                 String at = ": -device " + d + ": ";
                 int i = l.indexOf(at);
                 if (i >= 0 && l.startsWith("qemu")) {
-                    return java.util.Optional.of(new RefusedDevice(d, l.substring(i + at.length()).strip()));
+                    return Optional.of(new RefusedDevice(d, l.substring(i + at.length()).strip()));
                 }
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /** Lines that match a failure pattern, each once, by the first entry it matches; noise only counts after the first insmod. */
