@@ -34,7 +34,10 @@ final class ManPageWriter {
         this.date = DateTimeFormatter.ISO_LOCAL_DATE.format(Instant.ofEpochSecond(epochSeconds).atOffset(ZoneOffset.UTC));
     }
 
-    /** Every non-hidden command of the tree under {@code spec}, by page name ("rkmod-kernel-build"). */
+    /**
+     * Every non-hidden command of the tree under {@code spec}, by page name ("rkmod-kernel-build"): the one walk of
+     * the model that both the man pages and the command reference ({@link CommandReference}) are written from.
+     */
     static Map<String, CommandSpec> commands(CommandSpec spec) {
         Map<String, CommandSpec> out = new LinkedHashMap<>();
         collect(spec, out);
@@ -75,9 +78,11 @@ final class ManPageWriter {
         t.append(".SH NAME\n").append(escape(name)).append(" \\- ").append(escape(summary(spec))).append('\n');
 
         t.append(".SH SYNOPSIS\n");
+        int width = spec.usageMessage().width();
         spec.usageMessage().width(SYNOPSIS_WIDTH); // one line: man wraps it, never inside a bracket
         CommandLine.Help help = new CommandLine.Help(spec, new CommandLine.Help.ColorScheme.Builder(CommandLine.Help.Ansi.OFF).build());
         String synopsis = String.join(" ", help.synopsis(0).strip().split("\\s*\n\\s*"));
+        spec.usageMessage().width(width); // the model is shared with CommandReference, which prints --help at its width
         String qualified = spec.qualifiedName();
         String rest = synopsis.startsWith(qualified) ? synopsis.substring(qualified.length()).strip() : synopsis;
         t.append(".B ").append(escape(qualified)).append('\n');

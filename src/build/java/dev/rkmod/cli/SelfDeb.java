@@ -32,10 +32,13 @@ import java.util.zip.GZIPOutputStream;
  * Builds rkmod's own Debian package, {@code rkmod_<version>_all.deb}, with rkmod's .deb writer: the shaded
  * jar in /usr/share/rkmod, a launcher in /usr/bin, bash completion from picocli's {@link AutoComplete}, one man
  * page per command ({@link ManPageWriter}), the copyright file and changelog. Maven runs it in the package
- * phase, after the shade plugin; it is build-only (src/build/java) and not in the shipped jar.
+ * phase, after the shade plugin; it is build-only (src/build/java) and not in the shipped jar. Given the directory
+ * of the command reference's fragments (docs/commands), it also writes the command reference from the same
+ * command tree ({@link CommandReference}) to {@code OUT_DIR/commands.md}, and warns when the committed
+ * docs/commands.md beside the fragments is not that file.
  *
  * <pre>java -cp target/build-classes:target/rkmod.jar dev.rkmod.cli.SelfDeb JAR OUT_DIR MAVEN_VERSION
- *      OUTPUT_TIMESTAMP MAINTAINER</pre>
+ *      OUTPUT_TIMESTAMP MAINTAINER [FRAGMENT_DIR]</pre>
  *
  * <p>Reproducible: every time stamp (the tar entries, the changelog's date, the man pages' date) is
  * SOURCE_DATE_EPOCH if set, else Maven's {@code project.build.outputTimestamp}, which also fixes the jar's
@@ -62,13 +65,14 @@ public final class SelfDeb {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 5) {
-            System.err.println("usage: SelfDeb JAR OUT_DIR MAVEN_VERSION OUTPUT_TIMESTAMP MAINTAINER");
+        if (args.length != 5 && args.length != 6) {
+            System.err.println("usage: SelfDeb JAR OUT_DIR MAVEN_VERSION OUTPUT_TIMESTAMP MAINTAINER [FRAGMENT_DIR]");
             System.exit(2);
         }
         try {
             long epoch = epoch(System.getenv("SOURCE_DATE_EPOCH"), args[3]);
-            Path deb = build(Path.of(args[0]), Path.of(args[1]), args[2], epoch, args[4]);
+            Path fragments = args.length == 6 ? Path.of(args[5]) : null;
+            Path deb = build(Path.of(args[0]), Path.of(args[1]), args[2], epoch, args[4], fragments);
             System.out.println("[rkmod] wrote " + deb + " (" + Files.size(deb) + " bytes)");
         } catch (IOException | RuntimeException e) {
             System.err.println("rkmod: error: cannot build rkmod's own .deb: " + e.getMessage()
@@ -79,14 +83,27 @@ public final class SelfDeb {
 
     /** Writes the package into {@code outDir} and returns its path. */
     public static Path build(Path jar, Path outDir, String mavenVersion, long epoch, String maintainer) throws IOException {
+        return build(jar, outDir, mavenVersion, epoch, maintainer, null);
+    }
+
+    /**
+     * Writes the package into {@code outDir} and returns its path; with a {@code fragmentDir}, also the command
+     * reference, {@code outDir/commands.md}, from the same walk of the command tree as the man pages.
+     */
+    public static Path build(Path jar, Path outDir, String mavenVersion, long epoch, String maintainer, Path fragmentDir)
+            throws IOException {
         String version = debianVersion(mavenVersion);
         CommandLine cli = commandLine();
+        Map<String, CommandSpec> commands = ManPageWriter.commands(cli.getCommandSpec());
+        if (fragmentDir != null) {
+            commandReference(commands, outDir, fragmentDir); // first: a bad fragment fails before the package is made
+        }
         PackageTree.Builder tree = PackageTree.builder();
         tree.addFile(JAR, Files.readAllBytes(jar), false);
         tree.addFile(LAUNCHER, launcher().getBytes(StandardCharsets.UTF_8), true);
         tree.addFile(COMPLETION, completion(cli).getBytes(StandardCharsets.UTF_8), false);
         ManPageWriter man = new ManPageWriter(mavenVersion, epoch);
-        for (Map.Entry<String, CommandSpec> e : ManPageWriter.commands(cli.getCommandSpec()).entrySet()) {
+        for (Map.Entry<String, CommandSpec> e : commands.entrySet()) {
             tree.addFile(MAN_DIR + "/" + e.getKey() + ".1.gz", gzip(man.page(e.getValue())), false);
         }
         tree.addFile(DOC_DIR + "/copyright", copyright().getBytes(StandardCharsets.UTF_8), false);
@@ -109,6 +126,23 @@ public final class SelfDeb {
         Map<String, byte[]> scripts = Map.of("postinst", postinst().getBytes(StandardCharsets.UTF_8),
                 "postrm", postrm().getBytes(StandardCharsets.UTF_8));
         DebArchiveWriter.write(out, new DebArchiveWriter.Spec(control, scripts, List.of(), tree.build()), options);
+        return out;
+    }
+
+    /**
+     * Writes {@code outDir/commands.md}, the command reference of rkmod's commands with the fragments of
+     * {@code fragmentDir}, and warns when the committed reference beside the fragments differs from it.
+     */
+    static Path commandReference(Map<String, CommandSpec> commands, Path outDir, Path fragmentDir) throws IOException {
+        String text = CommandReference.of(commands, fragmentDir).text();
+        Path out = outDir.resolve("commands.md");
+        CommandReference.write(out, text);
+        System.out.println("[rkmod] wrote " + out);
+        Path committed = fragmentDir.resolveSibling("commands.md");
+        if (!Files.isRegularFile(committed) || !Files.readString(committed, StandardCharsets.UTF_8).equals(text)) {
+            System.out.println("[rkmod] WARNING: " + committed + " is not the generated " + out
+                    + "; regenerate it with: " + CommandReference.REGENERATE);
+        }
         return out;
     }
 

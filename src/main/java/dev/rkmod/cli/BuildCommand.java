@@ -21,11 +21,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "build", mixinStandardHelpOptions = true,
         header = "Build an out-of-tree module against a kernel tree or package with the kernel's exact rustc.",
-        description = {
-            "Build an out-of-tree module with make -C KDIR M=DIR, after doctor's checks, with the rustc whose",
-            "--version equals the kernel's (on the host or in rkmod's Debian root) and LLVM=1 for clang-built",
-            "kernels. A failure is explained from the failure catalogue (exit 4)."
-        })
+        description = "Build an out-of-tree module with make -C KDIR M=DIR, after doctor's checks, with the rustc whose "
+            + "--version equals the kernel's (on the host or in rkmod's Debian root) and LLVM=1 for clang-built "
+            + "kernels. A failure is explained from the failure catalogue (exit 4).")
 final class BuildCommand implements Callable<Integer> {
     private final Session session;
 

@@ -14,12 +14,10 @@ import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         header = "Tell the whole story in one command, from a kernel to a module loaded in a VM.",
-        description = {
-            "The whole story in one command: deps, a tiny Rust kernel (cached), a verified package moved to another",
-            "path, doctor, 'new rust_out_of_tree', build, and vmtest expecting the seed's three kernel log lines.",
-            "--profile debian-sid tells the same story on Debian sid's own kernel: doctor names what its headers lack,",
-            "headers complete regenerates it, and the module loads on Debian's own vmlinuz."
-        })
+        description = "The whole story in one command: deps, a tiny Rust kernel (cached), a verified package moved to another "
+            + "path, doctor, 'new rust_out_of_tree', build, and vmtest expecting the seed's three kernel log lines. "
+            + "--profile debian-sid tells the same story on Debian sid's own kernel: doctor names what its headers lack, "
+            + "headers complete regenerates it, and the module loads on Debian's own vmlinuz.")
 final class DemoCommand implements Callable<Integer> {
     private final Session session;
 

@@ -17,12 +17,10 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "deps",
-        description = {
-            "List the Debian packages a toolchain profile needs, and which are missing.",
-            "Profile 6.1 uses the host's bookworm packages; profile 6.12 also needs a Debian trixie root made",
-            "by debootstrap and kept in the cache; profile debian-sid a Debian sid root with the current sid kernel's",
-            "headers and source and its exact rustc, bindgen and gcc. Exit code 3 when something is missing."
-        },
+        header = "List the Debian packages a toolchain profile needs, and which are missing.",
+        description = "Profile 6.1 uses the host's bookworm packages; profile 6.12 also needs a Debian trixie root made "
+            + "by debootstrap and kept in the cache; profile debian-sid a Debian sid root with the current sid kernel's "
+            + "headers and source and its exact rustc, bindgen and gcc. Exit code 3 when something is missing.",
         mixinStandardHelpOptions = true)
 final class DepsCommand implements Callable<Integer> {
     private final Session session;

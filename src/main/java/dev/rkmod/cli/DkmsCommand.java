@@ -17,11 +17,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "dkms", mixinStandardHelpOptions = true,
         header = "Package a Rust module for DKMS, which rebuilds it for every new kernel.",
-        description = {
-            "DKMS knows nothing of Rust: it never picks a rustc and cannot tell missing Rust metadata from a bug.",
-            "'dkms init' writes dkms.conf and the build step it calls (rkmod-dkms-build, POSIX sh, no rkmod needed at",
-            "build time); 'dkms check' predicts what that step will do for a kernel."
-        },
+        description = "DKMS knows nothing of Rust: it never picks a rustc and cannot tell missing Rust metadata from a bug. "
+            + "'dkms init' writes dkms.conf and the build step it calls (rkmod-dkms-build, POSIX sh, no rkmod needed at "
+            + "build time); 'dkms check' predicts what that step will do for a kernel.",
         subcommands = {DkmsCommand.InitCommand.class, DkmsCommand.CheckCommand.class})
 final class DkmsCommand implements Runnable {
     @CommandLine.Spec
@@ -35,13 +33,13 @@ final class DkmsCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: init or check");
     }
 
-    @Command(name = "init", mixinStandardHelpOptions = true,
+    // no mixinStandardHelpOptions: its -V/--version would clash with PACKAGE_VERSION's --version, and picocli then
+    // drops the whole mixin, --help included; the help option is declared below instead
+    @Command(name = "init",
             header = "Write dkms.conf and its build step for a module directory.",
-            description = {
-                "Write dkms.conf (PACKAGE_NAME, PACKAGE_VERSION, one BUILT_MODULE_NAME per obj-m module of Kbuild or",
-                "Makefile, DEST_MODULE_LOCATION /updates/dkms, AUTOINSTALL=yes, MAKE[0]) and what MAKE[0] calls:",
-                "rkmod-dkms.mk and rkmod-dkms-build. Ship all three in the module's source (dkms add / mktarball)."
-            })
+            description = "Write dkms.conf (PACKAGE_NAME, PACKAGE_VERSION, one BUILT_MODULE_NAME per obj-m module of Kbuild or "
+                + "Makefile, DEST_MODULE_LOCATION /updates/dkms, AUTOINSTALL=yes, MAKE[0]) and what MAKE[0] calls: "
+                + "rkmod-dkms.mk and rkmod-dkms-build. Ship all three in the module's source (dkms add / mktarball).")
     static final class InitCommand implements Callable<Integer> {
         private final Session session;
 
@@ -53,6 +51,9 @@ final class DkmsCommand implements Runnable {
 
         @Option(names = "--force", description = "Overwrite an existing dkms.conf and build step.")
         boolean force;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
 
         @Mixin
         OutputOptions output = new OutputOptions();
@@ -80,11 +81,9 @@ final class DkmsCommand implements Runnable {
 
     @Command(name = "check", mixinStandardHelpOptions = true,
             header = "Say what DKMS will do for this module and kernel, and whether it can work.",
-            description = {
-                "Decide, without building, what the build step rkmod-dkms-build will decide at DKMS build time: the",
-                "kernel's Rust metadata, the rustc it was built with and the one on this machine that matches, and",
-                "what DKMS appends for clang-built kernels. Exit 1 when the DKMS build would fail."
-            })
+            description = "Decide, without building, what the build step rkmod-dkms-build will decide at DKMS build time: the "
+                + "kernel's Rust metadata, the rustc it was built with and the one on this machine that matches, and "
+                + "what DKMS appends for clang-built kernels. Exit 1 when the DKMS build would fail.")
     static final class CheckCommand implements Callable<Integer> {
         private final Session session;
 

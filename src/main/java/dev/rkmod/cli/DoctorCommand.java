@@ -15,11 +15,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         header = "Predict why a Rust module will not build against a kernel tree, and say how to fix it.",
-        description = {
-            "Predict why an out-of-tree Rust module will not build against KDIR, before compiling: the tree and its",
-            "Rust set, the exact rustc (rmeta headers, CONFIG_RUSTC_VERSION_TEXT, the candidates on this machine), the",
-            "target spec (E0461), the C compiler family (LLVM=1) and tool versions. Exit 1 when any error is found."
-        })
+        description = "Predict why an out-of-tree Rust module will not build against KDIR, before compiling: the tree and its "
+            + "Rust set, the exact rustc (rmeta headers, CONFIG_RUSTC_VERSION_TEXT, the candidates on this machine), the "
+            + "target spec (E0461), the C compiler family (LLVM=1) and tool versions. Exit 1 when any error is found.")
 final class DoctorCommand implements Callable<Integer> {
     private final Session session;
 

@@ -33,14 +33,13 @@ final class HeadersCommand implements Runnable {
     }
 
     @Command(name = "complete", mixinStandardHelpOptions = true,
-            description = {
-                "Regenerate the Rust set (rust/*.rmeta, the proc macros, the target spec) that a distro's headers lack,",
-                "in a copy of the headers, from the kernel's own source with its exact rustc and bindgen and its own C",
-                "compiler family; check that the kernel's identity files did not change and that the regenerated crates",
-                "export exactly the Rust symbols of the distro's Module.symvers; then write a verified rkmod package.",
-                "Default input: /lib/modules/$(uname -r)/build. Exit 1 for a kernel without CONFIG_RUST or a hash",
-                "mismatch, 3 when the exact toolchain or the source is missing."
-            })
+            header = "Complete a distro's headers with the Rust set they lack, and prove the symbol hashes.",
+            description = "Regenerate the Rust set (rust/*.rmeta, the proc macros, the target spec) that a distro's headers lack, "
+                + "in a copy of the headers, from the kernel's own source with its exact rustc and bindgen and its own C "
+                + "compiler family; check that the kernel's identity files did not change and that the regenerated crates "
+                + "export exactly the Rust symbols of the distro's Module.symvers; then write a verified rkmod package. "
+                + "Default input: /lib/modules/$(uname -r)/build. Exit 1 for a kernel without CONFIG_RUST or a hash "
+                + "mismatch, 3 when the exact toolchain or the source is missing.")
     static final class CompleteCmd implements Callable<Integer> {
         private final Session session;
 

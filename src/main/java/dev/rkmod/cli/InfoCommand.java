@@ -20,11 +20,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
         header = "Show what kernel modules contain, like modinfo, with extra checks against a kernel tree.",
-        description = {
-            "Show what modules are, in modinfo's order and style, with __versions, the extended modversions sections,",
-            "the build-id and the signature. Reads .ko.xz/.ko.zst/.ko.gz. With --kdir, check vermagic and that every",
-            "undefined symbol is exported (GPL-only exports need a GPL module); exit 1 on a problem."
-        })
+        description = "Show what modules are, in modinfo's order and style, with __versions, the extended modversions sections, "
+            + "the build-id and the signature. Reads .ko.xz/.ko.zst/.ko.gz. With --kdir, check vermagic and that every "
+            + "undefined symbol is exported (GPL-only exports need a GPL module); exit 1 on a problem.")
 final class InfoCommand implements Callable<Integer> {
     private final Session session;
 

@@ -16,13 +16,11 @@ import java.util.concurrent.Callable;
 
 @Command(name = "install", mixinStandardHelpOptions = true,
         header = "Install modules into lib/modules/RELEASE/updates of a root and run depmod.",
-        description = {
-            "Install modules into ROOT/lib/modules/RELEASE/updates (or extra), RELEASE read from each module's vermagic,",
-            "then run 'depmod -b ROOT RELEASE' and print the name modprobe loads it by. The vermagic and every undefined",
-            "symbol are checked first (rkmod info's checks) against --kdir, else the root's installed headers; --sign signs the copies",
-            "(hash: the tree's CONFIG_MODULE_SIG_HASH, else sha256). Nothing is written unless every check passes,",
-            "and a failed depmod puts the root back as it was."
-        })
+        description = "Install modules into ROOT/lib/modules/RELEASE/updates (or extra), RELEASE read from each module's vermagic, "
+            + "then run 'depmod -b ROOT RELEASE' and print the name modprobe loads it by. The vermagic and every undefined "
+            + "symbol are checked first (rkmod info's checks) against --kdir, else the root's installed headers; --sign signs the copies "
+            + "(hash: the tree's CONFIG_MODULE_SIG_HASH, else sha256). Nothing is written unless every check passes, "
+            + "and a failed depmod puts the root back as it was.")
 final class InstallCommand implements Callable<Integer> {
     private final Session session;
 

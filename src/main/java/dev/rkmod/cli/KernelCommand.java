@@ -31,11 +31,10 @@ final class KernelCommand implements Runnable {
     }
 
     @Command(name = "config", mixinStandardHelpOptions = true,
-            description = {
-                "Merge a base config and fragments, run olddefconfig with the pinned toolchain, and check that",
-                "CONFIG_RUST=y survived. If not, name the options that blocked it and exit 1; --fix-rust turns",
-                "them off and prints every option that changed against the base config."
-            })
+            header = "Write a kernel config with CONFIG_RUST=y, or name what blocks it.",
+            description = "Merge a base config and fragments, run olddefconfig with the pinned toolchain, and check that "
+                + "CONFIG_RUST=y survived. If not, name the options that blocked it and exit 1; --fix-rust turns "
+                + "them off and prints every option that changed against the base config.")
     static final class ConfigCmd implements Callable<Integer> {
         private final Session session;
         @Mixin
@@ -122,11 +121,10 @@ final class KernelCommand implements Runnable {
     }
 
     @Command(name = "build", mixinStandardHelpOptions = true,
-            description = {
-                "Configure and build the kernel with LLVM=1 and the pinned rustc/bindgen (Debian's for 6.1, the trixie",
-                "root's for 6.12). The result is a cached build tree with bzImage, modules, rkmod-kernel.json and",
-                "rust-toolchain; an identical second build is a cache hit."
-            })
+            header = "Build a Rust-enabled kernel with its toolchain pinned, into the cache.",
+            description = "Configure and build the kernel with LLVM=1 and the pinned rustc/bindgen (Debian's for 6.1, the trixie "
+                + "root's for 6.12). The result is a cached build tree with bzImage, modules, rkmod-kernel.json and "
+                + "rust-toolchain; an identical second build is a cache hit.")
     static final class BuildCmd implements Callable<Integer> {
         private final Session session;
         @Mixin

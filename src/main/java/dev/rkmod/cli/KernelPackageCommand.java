@@ -12,12 +12,10 @@ import java.util.concurrent.Callable;
 
 @Command(name = "package", mixinStandardHelpOptions = true,
         header = "Package an rkmod-built kernel as linux-image-RELEASE (.deb) or linux-rust (Arch).",
-        description = {
-            "Package the image, modules, System.map and config of an rkmod-built kernel as linux-image-RELEASE (.deb:",
-            "/boot/vmlinuz-RELEASE, /lib/modules/RELEASE) or linux-rust (Arch: /usr/lib/modules/RELEASE/vmlinuz).",
-            "The modules are laid out as 'make modules_install' lays them out, with depmod's index. Reproducible",
-            "(SOURCE_DATE_EPOCH is honoured) and written atomically."
-        })
+        description = "Package the image, modules, System.map and config of an rkmod-built kernel as linux-image-RELEASE (.deb: "
+            + "/boot/vmlinuz-RELEASE, /lib/modules/RELEASE) or linux-rust (Arch: /usr/lib/modules/RELEASE/vmlinuz). "
+            + "The modules are laid out as 'make modules_install' lays them out, with depmod's index. Reproducible "
+            + "(SOURCE_DATE_EPOCH is honoured) and written atomically.")
 final class KernelPackageCommand implements Callable<Integer> {
     private final Session session;
     @Option(names = "--kdir", paramLabel = "BUILD_TREE", description = "The kernel build tree (default: the only cached kernel).") Path kdir;

@@ -25,14 +25,12 @@ import java.util.concurrent.Callable;
 
 @Command(name = "matrix", mixinStandardHelpOptions = true,
         header = "Build and load one module against many kernels, in parallel here or as a CI pipeline.",
-        description = {
-            "For each kernel: its toolchain, 'rkmod build' and 'rkmod vmtest', on a copy of the module's source of its",
-            "own, several kernels at a time. A kernel is a profile's tiny-rust kernel (6.1, 6.12: built or cached), a",
-            "distro's own kernel (debian-sid[:RELEASE], its headers completed), a kernel build tree, an rkmod package",
-            "(directory or archive), or all (every profile). Prints a table and, for each failed kernel, the failure",
-            "catalogue's explanation; exit 1 when any kernel fails. --emit writes the same matrix as a GitLab CI",
-            "(parallel:matrix) or GitHub Actions (strategy.matrix) pipeline instead of running it."
-        })
+        description = "For each kernel: its toolchain, 'rkmod build' and 'rkmod vmtest', on a copy of the module's source of its "
+            + "own, several kernels at a time. A kernel is a profile's tiny-rust kernel (6.1, 6.12: built or cached), a "
+            + "distro's own kernel (debian-sid[:RELEASE], its headers completed), a kernel build tree, an rkmod package "
+            + "(directory or archive), or all (every profile). Prints a table and, for each failed kernel, the failure "
+            + "catalogue's explanation; exit 1 when any kernel fails. --emit writes the same matrix as a GitLab CI "
+            + "(parallel:matrix) or GitHub Actions (strategy.matrix) pipeline instead of running it.")
 final class MatrixCommand implements Callable<Integer> {
     private final Session session;
 

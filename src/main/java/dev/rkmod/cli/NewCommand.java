@@ -14,10 +14,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "new", mixinStandardHelpOptions = true,
         header = "Scaffold an out-of-tree Rust module in the module API of the kernel it targets.",
-        description = {
-            "Scaffold an out-of-tree Rust module project in the module API of the kernel generation detected from",
-            "KDIR's contents (or --generation): Kbuild, Makefile, NAME.rs, README.md, .gitignore and rkmod.toml."
-        })
+        description = "Scaffold an out-of-tree Rust module project in the module API of the kernel generation detected from "
+            + "KDIR's contents (or --generation): Kbuild, Makefile, NAME.rs, README.md, .gitignore and rkmod.toml.")
 final class NewCommand implements Callable<Integer> {
     private final Session session;
 

@@ -17,11 +17,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "package", mixinStandardHelpOptions = true,
         header = "Make a relocatable, verified Rust-ready build tree from a built kernel.",
-        description = {
-            "Make a relocatable, Rust-ready external-module build tree from a built kernel: the C set, the Rust set",
-            "(rust/*.rmeta, stripped rust/*.so, the target spec), rust-toolchain and rkmod-package.json. By default",
-            "it is verified at another path by building a C and a Rust probe module with the recorded rustc."
-        })
+        description = "Make a relocatable, Rust-ready external-module build tree from a built kernel: the C set, the Rust set "
+            + "(rust/*.rmeta, stripped rust/*.so, the target spec), rust-toolchain and rkmod-package.json. By default "
+            + "it is verified at another path by building a C and a Rust probe module with the recorded rustc.")
 final class PackageCommand implements Callable<Integer> {
     private final Session session;
 

@@ -15,11 +15,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "sign", mixinStandardHelpOptions = true,
         header = "Sign modules in-process, byte-identical to the kernel's sign-file.",
-        description = {
-            "Sign modules in-process, byte-identical to the kernel's scripts/sign-file: a detached CMS signature",
-            "(no certificates, no signed attributes, rsaEncryption) plus the trailer. In place and atomic; .ko.xz,",
-            ".ko.zst and .ko.gz are decompressed, signed and recompressed."
-        })
+        description = "Sign modules in-process, byte-identical to the kernel's scripts/sign-file: a detached CMS signature "
+            + "(no certificates, no signed attributes, rsaEncryption) plus the trailer. In place and atomic; .ko.xz, "
+            + ".ko.zst and .ko.gz are decompressed, signed and recompressed.")
 final class SignCommand implements Callable<Integer> {
     private final Session session;
 

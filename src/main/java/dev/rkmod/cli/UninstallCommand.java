@@ -15,10 +15,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "uninstall", mixinStandardHelpOptions = true,
         header = "Remove modules that 'rkmod install' put into a root and run depmod.",
-        description = {
-            "Remove the files of the named modules from ROOT/lib/modules/RELEASE/updates and extra, then run",
-            "'depmod -b ROOT RELEASE'. RELEASE defaults to the only one that has the module."
-        })
+        description = "Remove the files of the named modules from ROOT/lib/modules/RELEASE/updates and extra, then run "
+            + "'depmod -b ROOT RELEASE'. RELEASE defaults to the only one that has the module.")
 final class UninstallCommand implements Callable<Integer> {
     private final Session session;
 

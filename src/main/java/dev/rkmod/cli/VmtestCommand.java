@@ -22,17 +22,15 @@ import java.util.concurrent.Callable;
 
 @Command(name = "vmtest", mixinStandardHelpOptions = true,
         header = "Load modules in a throwaway QEMU VM and give a verdict from the kernel log.",
-        description = {
-            "Boot the kernel in a throwaway QEMU VM (TCG by default; KVM only when a probe shows it works), insmod",
-            "the modules in order and rmmod them in reverse, and give a verdict: every step exited 0, every expected",
-            "line appeared in order (also those in rkmod.toml), and no Oops, BUG, WARNING, panic, Unknown symbol,",
-            "Invalid module format or version mismatch. Exit 1 on a failed verdict.",
-            "--device adds a QEMU device (a PCI driver then probes it); --run copies a program (a busybox sh script or a",
-            "static x86-64 executable) into the VM and runs it once the modules are loaded, with /dev, /proc, /sys and",
-            "debugfs mounted: its output is shown, a non-zero exit fails the verdict. rkmod.toml's [vmtest] devices and",
-            "run add theirs. A program the VM cannot run (another architecture, dynamically linked, an interpreter",
-            "busybox lacks) is refused before booting (exit 2)."
-        })
+        description = "Boot the kernel in a throwaway QEMU VM (TCG by default; KVM only when a probe shows it works), insmod "
+            + "the modules in order and rmmod them in reverse, and give a verdict: every step exited 0, every expected "
+            + "line appeared in order (also those in rkmod.toml), and no Oops, BUG, WARNING, panic, Unknown symbol, "
+            + "Invalid module format or version mismatch. Exit 1 on a failed verdict. --device adds a QEMU device (a PCI "
+            + "driver then probes it); --run copies a program (a busybox sh script or a static x86-64 executable) into "
+            + "the VM and runs it once the modules are loaded, with /dev, /proc, /sys and debugfs mounted: its output is "
+            + "shown, a non-zero exit fails the verdict. rkmod.toml's [vmtest] devices and run add theirs. A program the "
+            + "VM cannot run (another architecture, dynamically linked, an interpreter busybox lacks) is refused before "
+            + "booting (exit 2).")
 final class VmtestCommand implements Callable<Integer> {
     private final Session session;
 
@@ -63,7 +61,7 @@ final class VmtestCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "QEMU_DEVICE", description = "Add a device to the VM: -device QEMU_DEVICE, e.g. pci-testdev (repeatable).")
     List<String> devices = new ArrayList<>();
 
-    @Option(names = "--run", paramLabel = "FILE", description = "Run FILE in the VM after loading the modules: a #!/bin/sh script or a static executable (repeatable, in order).")
+    @Option(names = "--run", paramLabel = "FILE", description = "Run FILE in the VM after loading the modules: a script for /bin/sh or a static executable (repeatable, in order).")
     List<Path> run = new ArrayList<>();
 
     @Mixin
