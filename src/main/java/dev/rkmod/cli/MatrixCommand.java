@@ -53,6 +53,12 @@ final class MatrixCommand implements Callable<Integer> {
     @Option(names = "--fail-fast", description = "Start no further kernel after one fails (the others are reported as skipped).")
     boolean failFast;
 
+    @Option(names = "--device", paramLabel = "QEMU_DEVICE", description = "Add a device to every kernel's VM, as vmtest --device (repeatable).")
+    List<String> devices = new ArrayList<>();
+
+    @Option(names = "--run", paramLabel = "FILE", description = "Run FILE in every kernel's VM after loading the module, as vmtest --run (repeatable).")
+    List<Path> run = new ArrayList<>();
+
     @Option(names = "--emit", paramLabel = "gitlab|github", converter = EngineConverter.class,
             description = "Write the matrix as a CI pipeline to --out instead of running it.")
     Pipelines.Engine emit;
@@ -88,7 +94,7 @@ final class MatrixCommand implements Callable<Integer> {
         int j = jobs != null ? jobs : MatrixWorkflow.defaultJobs(specs.size(), Runtime.getRuntime().availableProcessors(),
                 wf.availableMemory());
         MatrixWorkflow.Result r = wf.run(new MatrixWorkflow.Request(d, specs, j, Duration.ofSeconds(timeout), failFast,
-                Optional.ofNullable(junit)));
+                Optional.ofNullable(junit), devices, run));
         if (output.json()) {
             session.out().println(Json.write(MatrixJson.of(r, junit)));
         } else {
@@ -108,6 +114,11 @@ final class MatrixCommand implements Callable<Integer> {
         if (junit != null || failFast) {
             throw new RkmodException(ExitCode.USAGE, "--junit and --fail-fast are for a run, not for --emit",
                     "The pipeline's jobs write their own JUnit reports, and the CI engine runs every kernel", null);
+        }
+        if (!devices.isEmpty() || !run.isEmpty()) {
+            throw new RkmodException(ExitCode.USAGE, "--device and --run are for a run, not for --emit",
+                    "The pipeline's jobs run 'rkmod vmtest' in the module's directory, which reads its rkmod.toml",
+                    "Put them in the module's rkmod.toml instead: [vmtest] devices = [\"pci-testdev\"] and run = [\"test.sh\"]");
         }
         Pipelines.Emitted e = Pipelines.emit(emit, d, specs, timeout, out);
         if (output.json()) {

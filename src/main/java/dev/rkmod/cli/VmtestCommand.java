@@ -25,7 +25,12 @@ import java.util.concurrent.Callable;
         description = "Boot the kernel in a throwaway QEMU VM (TCG by default; KVM only when a probe shows it works), insmod "
             + "the modules in order and rmmod them in reverse, and give a verdict: every step exited 0, every expected "
             + "line appeared in order (also those in rkmod.toml), and no Oops, BUG, WARNING, panic, Unknown symbol, "
-            + "Invalid module format or version mismatch. Exit 1 on a failed verdict.")
+            + "Invalid module format or version mismatch. Exit 1 on a failed verdict. --device adds a QEMU device (a PCI "
+            + "driver then probes it); --run copies a program (a busybox sh script or a static x86-64 executable) into "
+            + "the VM and runs it once the modules are loaded, with /dev, /proc, /sys and debugfs mounted: its output is "
+            + "shown, a non-zero exit fails the verdict. rkmod.toml's [vmtest] devices and run add theirs. A program the "
+            + "VM cannot run (another architecture, dynamically linked, an interpreter busybox lacks) is refused before "
+            + "booting (exit 2).")
 final class VmtestCommand implements Callable<Integer> {
     private final Session session;
 
@@ -53,6 +58,12 @@ final class VmtestCommand implements Callable<Integer> {
     @Option(names = "--junit", paramLabel = "FILE", description = "Write a JUnit XML report.")
     Path junit;
 
+    @Option(names = "--device", paramLabel = "QEMU_DEVICE", description = "Add a device to the VM: -device QEMU_DEVICE, e.g. pci-testdev (repeatable).")
+    List<String> devices = new ArrayList<>();
+
+    @Option(names = "--run", paramLabel = "FILE", description = "Run FILE in the VM after loading the modules: a script for /bin/sh or a static executable (repeatable, in order).")
+    List<Path> run = new ArrayList<>();
+
     @Mixin
     OutputOptions output = new OutputOptions();
 
@@ -70,7 +81,8 @@ final class VmtestCommand implements Callable<Integer> {
         }
         VmTestWorkflow.Verdict v = new VmTestWorkflow(session.context(output)).run(new VmTestWorkflow.Request(
                 modules.stream().map(VmTestWorkflow.ModuleSpec::parse).toList(), Optional.ofNullable(kernel),
-                Optional.ofNullable(kdir), expect, Duration.ofSeconds(timeout), kvm, Optional.ofNullable(junit), hold));
+                Optional.ofNullable(kdir), expect, Duration.ofSeconds(timeout), kvm, Optional.ofNullable(junit), hold,
+                devices, run, Optional.empty()));
         if (output.json()) {
             session.out().println(Json.GSON.toJson(json(v)));
         } else {
@@ -84,7 +96,10 @@ final class VmtestCommand implements Callable<Integer> {
     }
 
     static void text(PrintWriter w, VmTestWorkflow.Verdict v) {
-        w.println("kernel log of the module(s):");
+        // a program's lines are "[FILE] text"; a module's kernel log lines start with its name
+        boolean programs = v.steps().stream().anyMatch(s -> s.action().equals("run"))
+                || v.moduleLines().stream().anyMatch(l -> l.startsWith("["));
+        w.println(programs ? "kernel log of the module(s), and the output of --run as [FILE] lines:" : "kernel log of the module(s):");
         v.moduleLines().forEach(l -> w.println("  " + l));
         // by hand rather than printf: Formatter costs about 10 ms in a fresh JVM (the same text)
         for (VmTestWorkflow.Step s : v.steps()) {

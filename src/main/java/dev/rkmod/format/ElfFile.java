@@ -11,13 +11,28 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A bounds-checked reader of ELF32/ELF64 section headers and contents, as kernel modules need. Every
- * count and offset is read as unsigned; extended section numbering ({@code e_shnum == 0},
- * {@code e_shstrndx == SHN_XINDEX}) is handled; any read outside the file is a {@link FormatException}.
+ * A bounds-checked reader of ELF32/ELF64 section headers and contents, as kernel modules need, and of the program
+ * headers (segments), as executables have them. Every count and offset is read as unsigned; extended section
+ * numbering ({@code e_shnum == 0}, {@code e_shstrndx == SHN_XINDEX}, {@code e_phnum == PN_XNUM}) is handled; any
+ * read outside the file is a {@link FormatException}.
  */
 public final class ElfFile {
     private static final int SHN_XINDEX = 0xFFFF;
     private static final int SHN_UNDEF = 0;
+    private static final int PN_XNUM = 0xFFFF;
+    /** e_type of a relocatable object (a .o, a kernel module). */
+    public static final int ET_REL = 1;
+    /** e_type of an executable linked at a fixed address. */
+    public static final int ET_EXEC = 2;
+    /** e_type of a position-independent executable or a shared library. */
+    public static final int ET_DYN = 3;
+    /** e_machine of x86-64. */
+    public static final int EM_X86_64 = 62;
+    /** p_type of the segment naming the program interpreter (the dynamic loader). */
+    public static final long PT_INTERP = 3;
+
+    /** One program header: a segment's type, where its bytes are in the file and how many. */
+    public record Segment(long type, long offset, long fileSize) { }
 
     /** One section header. */
     public record Section(int index, String name, long type, long flags, long offset, long size, long link, long entsize) { }
@@ -77,6 +92,8 @@ public final class ElfFile {
     private final int type;
     private final int machine;
     private final List<Section> sections;
+    /** The program headers, read when first asked for. */
+    private List<Segment> segments;
 
     private ElfFile(Source source, int length) {
         this.data = source;
@@ -223,6 +240,85 @@ public final class ElfFile {
             }
         }
         return Optional.empty();
+    }
+
+    /** The program headers (segments); empty for a relocatable object, which has none. */
+    public List<Segment> segments() {
+        if (segments == null) {
+            segments = readSegments();
+        }
+        return segments;
+    }
+
+    /** The program interpreter an executable names (PT_INTERP, e.g. /lib64/ld-linux-x86-64.so.2): a dynamically linked one. */
+    public Optional<String> interpreter() {
+        for (Segment s : segments()) {
+            if (s.type() == PT_INTERP) {
+                check(s.offset(), s.fileSize(), "the program interpreter's name");
+                if (s.fileSize() > 4096) {
+                    throw corrupt("the program interpreter's name is " + s.fileSize() + " bytes long");
+                }
+                byte[] b = new byte[(int) s.fileSize()];
+                data.read(s.offset(), b);
+                int end = 0;
+                while (end < b.length && b[end] != 0) {
+                    end++;
+                }
+                return Optional.of(new String(b, 0, end, StandardCharsets.UTF_8));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The name of an e_machine value, as the toolchains say it (x86-64, aarch64, ...), else "machine N". */
+    public static String machineName(int machine) {
+        return switch (machine) {
+            case EM_X86_64 -> "x86-64";
+            case 3 -> "i386";
+            case 183 -> "aarch64";
+            case 40 -> "arm";
+            case 243 -> "riscv";
+            case 258 -> "loongarch";
+            case 21 -> "ppc64";
+            case 20 -> "ppc";
+            case 22 -> "s390";
+            case 8 -> "mips";
+            default -> "machine " + machine;
+        };
+    }
+
+    private List<Segment> readSegments() {
+        long phoff = is64 ? u64(0x20) : u32(0x1C);
+        int phentsize = u16(is64 ? 0x36 : 0x2A);
+        long phnum = u16(is64 ? 0x38 : 0x2C);
+        if (phoff == 0 || phnum == 0) {
+            return List.of();
+        }
+        if (phnum == PN_XNUM) {
+            // extended numbering: the real count is sh_info of section header 0
+            long shoff = is64 ? u64(0x28) : u32(0x20);
+            check(shoff, is64 ? 64 : 40, "section header 0");
+            phnum = u32((int) shoff + (is64 ? 0x2C : 0x1C));
+        }
+        int minEnt = is64 ? 56 : 32;
+        if (phentsize < minEnt) {
+            throw corrupt("e_phentsize " + phentsize + " is smaller than a program header");
+        }
+        if (phnum > (length - phoff) / phentsize + 1 || phnum > 65_536) {
+            throw truncated("the program header table (" + phnum + " entries)");
+        }
+        check(phoff, phnum * phentsize, "the program header table");
+        byte[] ph = new byte[(int) (phnum * phentsize)];
+        data.read(phoff, ph);
+        List<Segment> out = new ArrayList<>((int) phnum);
+        for (int i = 0; i < phnum; i++) {
+            int at = i * phentsize;
+            long type = field(ph, at, 4);
+            long off = is64 ? field64(ph, at + 0x08) : field(ph, at + 0x04, 4);
+            long filesz = is64 ? field64(ph, at + 0x20) : field(ph, at + 0x10, 4);
+            out.add(new Segment(type, off, filesz));
+        }
+        return List.copyOf(out);
     }
 
     /** The bytes of a section (empty for SHT_NOBITS). */

@@ -120,6 +120,32 @@ class MatrixCommandTest {
     }
 
     @Test
+    void aProgramTheVmCannotRunIsRefusedBeforeAnyKernelIsPrepared() throws Exception {
+        // /bin/true is dynamically linked on Debian
+        CliRun dyn = CliRun.run(host, "matrix", module.toString(), "--kernel", "6.1", "--run", "/bin/true");
+        assertThat(dyn.exit()).as(dyn.err()).isEqualTo(2);
+        assertThat(dyn.err()).contains("--run /bin/true is dynamically linked").contains("gcc -static")
+                .doesNotContain("matrix of");
+        Files.writeString(module.resolve("rkmod.toml"), "name = \"demo_mod\"\n[vmtest]\nrun = [\"tests/missing.sh\"]\n");
+        CliRun toml = CliRun.run(host, "matrix", module.toString(), "--kernel", "6.1");
+        assertThat(toml.exit()).isEqualTo(2);
+        assertThat(toml.err()).contains("rkmod.toml's run tests/missing.sh: " + module.resolve("tests/missing.sh")
+                + " does not exist");
+        CliRun help = CliRun.run(host, "matrix", module.toString(), "--kernel", "6.1", "--device", "help");
+        assertThat(help.exit()).isEqualTo(2);
+        assertThat(help.err()).contains("--device help asks QEMU for a list");
+    }
+
+    @Test
+    void devicesAndProgramsAreForARunNotForEmit() {
+        CliRun r = CliRun.run(host, "matrix", module.toString(), "--kernel", "6.1", "--emit", "gitlab", "--out",
+                fs.resolve("repo/.gitlab-ci.yml").toString(), "--device", "pci-testdev");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--device and --run are for a run, not for --emit").contains("rkmod.toml");
+        assertThat(fs.resolve("repo/.gitlab-ci.yml")).doesNotExist();
+    }
+
+    @Test
     void emitWritesThePipelineAndSaysSo() throws Exception {
         Path out = fs.resolve("repo/.gitlab-ci.yml");
         CliRun r = CliRun.run(host, "matrix", module.toString(), "--kernel", "6.1", "--kernel", "debian-sid", "--emit",

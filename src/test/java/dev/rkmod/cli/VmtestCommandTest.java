@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -216,5 +217,63 @@ class VmtestCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("Invalid value for option '--kvm'").contains("[AUTO, ON, OFF] (case-insensitive)")
                 .contains("'maybe'");
+    }
+
+    @Test
+    void textOfARunWithAProgramShowsItsLinesWithTheKernelLog() {
+        VmTestWorkflow.Verdict v = new VmTestWorkflow.Verdict(false,
+                List.of(new Reason.StepFailed(new Step("run", 1, "tests/ioctl", 3))),
+                List.of(new Step("insmod", 1, "demo", 0), new Step("run", 1, "tests/ioctl", 3), new Step("rmmod", 1, "demo", 0)),
+                List.of("demo: hello", "[tests/ioctl] opened /dev/demo", "demo: ioctl 0x80", "[tests/ioctl] get: 0"),
+                List.of(), List.of(), null, Accel.TCG, "6.1.192", Duration.ofMillis(2100));
+        assertThat(text(v)).isEqualTo("""
+                kernel log of the module(s), and the output of --run as [FILE] lines:
+                  demo: hello
+                  [tests/ioctl] opened /dev/demo
+                  demo: ioctl 0x80
+                  [tests/ioctl] get: 0
+                  insmod demo                     status 0
+                  run    tests/ioctl              status 3
+                  rmmod  demo                     status 0
+                verdict: FAIL  (Linux 6.1.192, TCG, 2.1 s)
+                  - run tests/ioctl exited with status 3
+                """);
+    }
+
+    @Test
+    void aProgramTheVmCannotRunIsRefusedBeforeTheKernelIsLookedAt() throws Exception {
+        // /bin/true is dynamically linked on Debian; no kernel is given, and that is never reached
+        CliRun dyn = vmtest("--run", "/bin/true");
+        assertThat(dyn.exit()).isEqualTo(2);
+        assertThat(dyn.err()).contains("--run /bin/true is dynamically linked: it needs the loader /lib64/ld-linux-x86-64.so.2")
+                .contains("checked before booting").contains("It must be static: link it with gcc -static")
+                .doesNotContain("No kernel given").doesNotContain("Exception");
+        CliRun missing = vmtest("--run", fs.resolve("nope.sh").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains(fs.resolve("nope.sh") + " does not exist");
+        Path py = Files.writeString(fs.resolve("t.py"), "#!/usr/bin/python3\nprint('hi')\n");
+        if (Files.isRegularFile(Path.of("/bin/busybox"))) {
+            CliRun script = vmtest("--run", py.toString());
+            assertThat(script.exit()).isEqualTo(2);
+            assertThat(script.err()).contains("needs the interpreter /usr/bin/python3, which the test VM does not have")
+                    .contains("busybox");
+            Path sh = Files.writeString(fs.resolve("t.sh"), "#!/bin/sh\ncat /proc/modules\n");
+            CliRun ok = vmtest("--run", sh.toString(), "--device", "pci-testdev");
+            assertThat(ok.exit()).isEqualTo(2);
+            assertThat(ok.err()).as("accepted: the next check is the missing kernel").contains("No kernel given");
+        }
+        CliRun json = vmtest("--run", "/bin/true", "--json");
+        assertThat(json.exit()).isEqualTo(2);
+        assertThat(json.out()).contains("\"exitCode\": 2").contains("dynamically linked");
+    }
+
+    @Test
+    void aDeviceThatOnlyAsksForHelpIsRefused() {
+        for (String d : List.of("help", "pci-testdev,help", "?")) {
+            CliRun r = vmtest("--device", d);
+            assertThat(r.exit()).as(d).isEqualTo(2);
+            assertThat(r.err()).as(d).contains("--device " + d + " asks QEMU for a list, not for a device")
+                    .contains("qemu-system-x86_64 -device help");
+        }
     }
 }

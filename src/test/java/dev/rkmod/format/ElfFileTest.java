@@ -146,4 +146,64 @@ class ElfFileTest {
         }
         assertThat(typed).isPositive();
     }
+
+    private Path link(String name, String... flags) throws Exception {
+        Path c = tmp.resolve(name + ".c");
+        Files.writeString(c, "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 3; }\n");
+        Path exe = tmp.resolve(name);
+        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of("gcc"));
+        argv.addAll(Arrays.asList(flags));
+        argv.addAll(java.util.List.of("-o", exe.toString(), c.toString()));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return exe;
+    }
+
+    @Test
+    void anExecutablesSegmentsSayWhetherItIsLinkedStatically() throws Exception {
+        ElfFile dyn = ElfFile.parse(Files.readAllBytes(link("dyn")));
+        assertThat(dyn.segments()).isNotEmpty();
+        assertThat(dyn.interpreter()).hasValueSatisfying(i -> assertThat(i).startsWith("/lib").contains("ld-linux"));
+        ElfFile stat = ElfFile.parse(Files.readAllBytes(link("stat", "-static")));
+        assertThat(stat.type()).isEqualTo(ElfFile.ET_EXEC);
+        assertThat(stat.machine()).isEqualTo(ElfFile.EM_X86_64);
+        assertThat(stat.segments()).isNotEmpty().noneMatch(s -> s.type() == ElfFile.PT_INTERP);
+        assertThat(stat.interpreter()).isEmpty();
+        ElfFile pie = ElfFile.parse(Files.readAllBytes(link("spie", "-static-pie")));
+        assertThat(pie.type()).isEqualTo(ElfFile.ET_DYN);
+        assertThat(pie.interpreter()).isEmpty();
+        // a relocatable object has no program headers at all
+        assertThat(ElfFile.parse(Files.readAllBytes(gcc(MODINFO))).segments()).isEmpty();
+        assertThat(ElfFile.machineName(183)).isEqualTo("aarch64");
+        assertThat(ElfFile.machineName(9999)).isEqualTo("machine 9999");
+    }
+
+    @Test
+    void aProgramHeaderTablePastTheEndIsTruncatedNotAnArrayIndexError() throws Exception {
+        byte[] data = Files.readAllBytes(link("dyn2"));
+        // e_phoff (0x20) far past the end
+        byte[] far = data.clone();
+        for (int i = 0; i < 8; i++) {
+            far[0x20 + i] = (byte) (i == 3 ? 0x7F : 0);
+        }
+        assertThatThrownBy(() -> ElfFile.parse(far).interpreter()).isInstanceOfSatisfying(FormatException.class,
+                e -> assertThat(e.reason()).isEqualTo(FormatException.Reason.TRUNCATED));
+        // the interpreter's name runs past the file: the file cut right after the program headers
+        assertThatThrownBy(() -> ElfFile.parse(data, 64 + 56 * 13).interpreter()).isInstanceOf(FormatException.class);
+        // seeded mutations of the headers: a result or a FormatException, nothing else
+        Random rnd = new Random(20261207L);
+        for (int i = 0; i < 5_000; i++) {
+            byte[] m = data.clone();
+            for (int f = 0; f < 1 + rnd.nextInt(6); f++) {
+                m[rnd.nextInt(64 + 56 * 14)] = (byte) rnd.nextInt(256);
+            }
+            try {
+                ElfFile.parse(m).interpreter();
+            } catch (FormatException expected) {
+                // typed
+            }
+        }
+    }
 }

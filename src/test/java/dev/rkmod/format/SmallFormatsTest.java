@@ -105,6 +105,37 @@ class SmallFormatsTest {
     }
 
     @Test
+    void projectTomlDevicesAndProgramsOfVmtest() {
+        ProjectToml t = ProjectToml.parse("""
+                name = "drv"
+                [vmtest]
+                expect = [
+                  "drv: probed", "drv: \\"x\\"",
+                  # a comment inside
+                  "drv: bye",
+                ]
+                devices = ["pci-testdev", "virtio-rng-pci,id=rng0"]
+                run = [
+                  "tests/open.sh",
+                  "ioctl-test"
+                ]
+                device = ["misspelt"]
+                """);
+        assertThat(t.expect()).containsExactly("drv: probed", "drv: \"x\"", "drv: bye");
+        assertThat(t.devices()).containsExactly("pci-testdev", "virtio-rng-pci,id=rng0");
+        assertThat(t.run()).containsExactly("tests/open.sh", "ioctl-test");
+        assertThat(t.ignored()).containsExactly("device");
+        ProjectToml full = new ProjectToml("drv", "7.2", null, List.of("a"), List.of("pci-testdev", "isa-serial"),
+                List.of("t.sh"), List.of());
+        assertThat(ProjectToml.parse(full.format())).isEqualTo(full);
+        assertThat(new ProjectToml("drv", "7.2", null, List.of()).format()).doesNotContain("devices").doesNotContain("run");
+        assertThatThrownBy(() -> ProjectToml.parse("[vmtest]\nrun = \"t.sh\"\n")).isInstanceOf(FormatException.class)
+                .hasMessageContaining("run is not an array");
+        assertThatThrownBy(() -> ProjectToml.parse("[vmtest]\nrun = [\"t.sh\"\n")).isInstanceOf(FormatException.class)
+                .hasMessageContaining("does not end");
+    }
+
+    @Test
     void junitXmlEscapes() {
         String xml = JunitXml.write("s", 1.5, List.of(new JunitXml.Case("c", "a<b>", null, false),
                 new JunitXml.Case("c", "f", "bad \"thing\" & more", false), new JunitXml.Case("c", "s", null, true)));

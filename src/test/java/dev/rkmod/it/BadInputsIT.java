@@ -70,7 +70,8 @@ class BadInputsIT {
         FIXTURES.put("mixed-pkg", d -> shared.resolve("mixed-pkg").toString());
         for (String f : List.of("good.ko", "good2.ko", "trunc.ko", "trunc.ko.xz", "bomb.ko.zst", "arm64.ko", "c.ko", "pe.efi",
                 "signed.ko", "é.ko", "with space.ko", "key", "key-000", "key-644", "cert", "cert-000", "cert-other",
-                "nul.config", "arm64.config", "crlf.config", "hardlink-out.tar", "dotdot.tar")) {
+                "nul.config", "arm64.config", "crlf.config", "hardlink-out.tar", "dotdot.tar", "dynamic-prog", "arm64-prog",
+                "python.sh", "crlf.sh", "prog.sh-000")) {
             FIXTURES.put(f, d -> copy(f, d));
         }
         FIXTURES.put("symlink-out.tar", d -> tar(d, "symlink-out.tar", false, out -> {
@@ -86,6 +87,13 @@ class BadInputsIT {
             Files.createDirectories(d.resolve("nonempty"));
             Files.writeString(d.resolve("nonempty/notes.txt"), "not a module\n");
             return d.resolve("nonempty").toString();
+        });
+        // a module directory whose rkmod.toml runs a script the VM cannot run
+        FIXTURES.put("tomlmod.ko", d -> {
+            Path m = Files.createDirectories(d.resolve("tomlmod/tests"));
+            Files.copy(shared.resolve("python.sh"), m.resolve("check.py"));
+            Files.writeString(m.getParent().resolve("rkmod.toml"), "name = \"rust_minimal\"\n[vmtest]\nrun = [\"tests/check.py\"]\n");
+            return Files.copy(shared.resolve("good.ko"), m.getParent().resolve("rust_minimal.ko")).toString();
         });
         FIXTURES.put("locked", d -> {
             Path p = Files.createDirectories(d.resolve("locked"));
@@ -127,6 +135,7 @@ class BadInputsIT {
         pe[0x84] = 0x64;
         pe[0x85] = (byte) 0x86;
         Files.write(shared.resolve("pe.efi"), pe);
+        programs();
         long t0 = System.nanoTime();
         keys();
         configs();
@@ -172,6 +181,20 @@ class BadInputsIT {
         Rkmod.Result s = Rkmod.jar(Map.of(), "sign", shared.resolve("signed.ko").toString(), "--key", key.toString(),
                 "--cert", cert.toString());
         assertThat(s.exit()).as(s.err()).isZero();
+    }
+
+    /** Programs for vmtest --run that the VM cannot run: linked by gcc here, or scripts for what busybox lacks. */
+    static void programs() throws Exception {
+        Path c = Files.writeString(shared.resolve("prog.c"), "int main(void) { return 0; }\n");
+        run(List.of("gcc", "-o", shared.resolve("dynamic-prog").toString(), c.toString()));
+        run(List.of("gcc", "-static", "-o", shared.resolve("arm64-prog").toString(), c.toString()));
+        byte[] arm = Files.readAllBytes(shared.resolve("arm64-prog"));
+        arm[18] = (byte) 183; // e_machine EM_AARCH64
+        arm[19] = 0;
+        Files.write(shared.resolve("arm64-prog"), arm);
+        Files.writeString(shared.resolve("python.sh"), "#!/usr/bin/python3\nprint(open('/proc/modules').read())\n");
+        Files.writeString(shared.resolve("crlf.sh"), "#!/bin/sh\r\ncat /proc/modules\r\n");
+        Files.writeString(shared.resolve("prog.sh-000"), "#!/bin/sh\ncat /proc/modules\n");
     }
 
     static void configs() throws Exception {

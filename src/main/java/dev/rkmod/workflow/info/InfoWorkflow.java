@@ -439,8 +439,7 @@ public final class InfoWorkflow {
     }
 
     private static String machineName(int number) {
-        return MACHINES.stream().map(Map.Entry::getValue).filter(m -> m.number() == number).map(Machine::name)
-                .findFirst().orElse("machine " + number);
+        return ElfFile.machineName(number);
     }
 
     /** Lower-case helper for callers rendering field names. */

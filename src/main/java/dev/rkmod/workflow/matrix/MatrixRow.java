@@ -31,9 +31,9 @@ public record MatrixRow(KernelSpec spec, Status status, Optional<Kernel> kernel,
 
     /** The load in a VM; the verdict is absent when vmtest refused before booting. */
     public record Load(boolean pass, Duration took, Optional<VmTestWorkflow.Verdict> verdict) {
-        /** The module's own first kernel log line (not the kernel's taint notices about it). */
+        /** The module's own first kernel log line (not the kernel's taint notices about it, nor a --run program's "[FILE] ..." lines). */
         public Optional<String> firstLine() {
-            return verdict.flatMap(v -> v.moduleLines().stream()
+            return verdict.flatMap(v -> v.moduleLines().stream().filter(l -> !l.startsWith("["))
                     .filter(l -> !l.endsWith("taints kernel.") && !l.endsWith("tainting kernel")).findFirst());
         }
     }

@@ -69,9 +69,17 @@ public final class MatrixWorkflow {
         this.ctx = ctx;
     }
 
-    /** What `rkmod matrix` was asked for; {@code vmTimeout} bounds each kernel's VM. */
+    /**
+     * What `rkmod matrix` was asked for; {@code vmTimeout} bounds each kernel's VM; {@code devices} and {@code run} are
+     * every row's vmtest --device and --run (the module directory's rkmod.toml adds its own).
+     */
     public record Request(Path dir, List<KernelSpec> kernels, int jobs, Duration vmTimeout, boolean failFast,
-                          Optional<Path> junit) { }
+                          Optional<Path> junit, List<String> devices, List<Path> run) {
+        public Request(Path dir, List<KernelSpec> kernels, int jobs, Duration vmTimeout, boolean failFast,
+                       Optional<Path> junit) {
+            this(dir, kernels, jobs, vmTimeout, failFast, junit, List.of(), List.of());
+        }
+    }
 
     /** The rows in the order the kernels were given. */
     public record Result(Path dir, String module, Path home, List<MatrixRow> rows, int jobs, Duration took) {
@@ -114,6 +122,18 @@ public final class MatrixWorkflow {
         if (req.jobs() < 1 || req.kernels().isEmpty()) {
             throw new RkmodException(ExitCode.USAGE, "The matrix needs at least one kernel and -j of at least 1", null, null);
         }
+        // the devices and programs every row's VM gets, checked once before any row: a program the VM cannot run
+        // is refused here (exit 2), not by each kernel in turn
+        Optional<ProjectToml> toml;
+        try {
+            toml = ProjectToml.read(dir);
+        } catch (IOException | FormatException e) {
+            toml = Optional.empty(); // each row's vmtest warns about it
+        }
+        List<Path> run = req.run().stream().map(p -> p.toAbsolutePath().normalize()).toList();
+        new VmTestWorkflow(ctx).additions(req.devices(), run, toml, dir, VmTestWorkflow.BUSYBOX);
+        Request rowReq = new Request(dir, req.kernels(), req.jobs(), req.vmTimeout(), req.failFast(), req.junit(),
+                req.devices(), run);
         String module = moduleName(dir);
         Path home = ctx.cache().root().resolve("matrix").resolve(module + "-" + CacheKey.sha256(dir.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12));
         int cores = Runtime.getRuntime().availableProcessors();
@@ -134,7 +154,7 @@ public final class MatrixWorkflow {
                 for (int i : startOrder(req.kernels())) {
                     KernelSpec spec = req.kernels().get(i);
                     futures[i] = pool.submit(() -> {
-                        MatrixRow r = row(spec, dir, rowDirs.get(i), req, makeJobs, failed);
+                        MatrixRow r = row(spec, dir, rowDirs.get(i), rowReq, makeJobs, failed);
                         if (r.status() == MatrixRow.Status.FAIL) {
                             failed.set(true);
                         }
@@ -302,7 +322,7 @@ public final class MatrixWorkflow {
                 VmTestWorkflow.Verdict v = locked(vmRoot(kernel), () -> new VmTestWorkflow(rc).run(new VmTestWorkflow.Request(
                         build.modules().stream().map(k -> new VmTestWorkflow.ModuleSpec(k, "")).toList(), kernel.image(),
                         kernel.image().isPresent() ? Optional.empty() : Optional.of(kernel.facts().kdir()), List.of(),
-                        req.vmTimeout(), VmTestWorkflow.Kvm.AUTO, Optional.empty(), 0)));
+                        req.vmTimeout(), VmTestWorkflow.Kvm.AUTO, Optional.empty(), 0, req.devices(), req.run(), Optional.of(src))));
                 MatrixRow.Load load = new MatrixRow.Load(v.pass(), since(t), Optional.of(v));
                 if (v.pass()) {
                     return new MatrixRow(spec, MatrixRow.Status.PASS, facts, Optional.of(build), Optional.of(load), List.of(),

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -36,8 +37,12 @@ import java.util.regex.PatternSyntaxException;
 public final class VmTestWorkflow {
     /** Where a kernel build tree without a manifest has its image. */
     static final String TREE_IMAGE = "arch/x86/boot/bzImage";
+    /** The test VM's userland: busybox-static, copied into the initramfs. */
+    public static final Path BUSYBOX = Path.of("/bin/busybox");
 
     private final Context ctx;
+    /** busybox's applets, once read. */
+    private List<String> applets;
 
     public VmTestWorkflow(Context ctx) {
         this.ctx = ctx;
@@ -57,8 +62,29 @@ public final class VmTestWorkflow {
         }
     }
 
+    /**
+     * What to test. {@code devices} ({@code --device}) are added to QEMU; {@code run} ({@code --run}) are programs run
+     * in the VM once the modules are loaded. The rkmod.toml read is {@code project}'s, else the first module's
+     * directory's: its expected lines, devices and programs follow those of the request.
+     */
     public record Request(List<ModuleSpec> modules, Optional<Path> kernel, Optional<Path> kdir, List<String> expect,
-                          Duration timeout, Kvm kvm, Optional<Path> junit, double holdSeconds) { }
+                          Duration timeout, Kvm kvm, Optional<Path> junit, double holdSeconds, List<String> devices,
+                          List<Path> run, Optional<Path> project) {
+        /** A request without devices and programs of its own (rkmod.toml's still apply). */
+        public Request(List<ModuleSpec> modules, Optional<Path> kernel, Optional<Path> kdir, List<String> expect,
+                       Duration timeout, Kvm kvm, Optional<Path> junit, double holdSeconds) {
+            this(modules, kernel, kdir, expect, timeout, kvm, junit, holdSeconds, List.of(), List.of(), Optional.empty());
+        }
+    }
+
+    /** What a run adds to the VM: the devices QEMU gets and the programs /init runs, each with where it came from. */
+    public record Additions(List<String> devices, List<String> tomlDevices, List<RunProgram> programs) {
+        public List<String> allDevices() {
+            List<String> all = new ArrayList<>(devices);
+            all.addAll(tomlDevices);
+            return all;
+        }
+    }
 
     /** One insmod or rmmod (index counts the modules from 1); status is null when it never finished. */
     public record Step(String action, int index, String module, Integer status) { }
@@ -74,6 +100,10 @@ public final class VmTestWorkflow {
         if (req.modules().isEmpty()) {
             throw new RkmodException(ExitCode.USAGE, "No module given", null, "Pass one or more MODULE.ko files");
         }
+        Path projectDir = req.project().orElseGet(() -> req.modules().get(0).ko().toAbsolutePath().getParent());
+        Optional<ProjectToml> toml = readToml(projectDir);
+        Path busybox = BUSYBOX;
+        Additions additions = additions(req.devices(), req.run(), toml, projectDir, busybox);
         Optional<HeadersManifest> distroKernel = req.kernel().isPresent() ? Optional.empty()
                 : req.kdir().flatMap(HeadersManifest::read).filter(h -> h.distro() != null);
         Path bz = req.kernel().orElseGet(() -> req.kdir().map(d -> distroKernel.map(h -> new DistroImages(ctx).image(h))
@@ -84,29 +114,34 @@ public final class VmTestWorkflow {
         String memory = QemuCommand.memory(distroKernel.isPresent(), sizeOf(bz));
         BzImage image = readKernel(bz);
         List<LoadedModule> loaded = req.modules().stream().map(m -> LoadedModule.inspect(m, image.release())).toList();
-        List<String> expect = expectations(req);
+        List<String> expect = expectations(req, toml);
         Path qemu = ctx.host().which("qemu-system-x86_64").orElseThrow(() -> new RkmodException(ExitCode.ENVIRONMENT,
                 "qemu-system-x86_64 is not installed", "vmtest boots the kernel in QEMU",
                 "Run 'rkmod deps --install' (package qemu-system-x86)"));
-        Path busybox = Path.of("/bin/busybox");
-        if (!Files.isRegularFile(busybox)) {
-            throw new RkmodException(ExitCode.ENVIRONMENT, "/bin/busybox is missing", "The test VM's userland is busybox-static",
-                    "Run 'rkmod deps --install' (package busybox-static)");
-        }
+        requireBusybox(busybox);
+        List<String> devices = additions.allDevices();
+        List<RunProgram> programs = additions.programs();
         Path work = ctx.cache().scratch("vmtest");
         try {
             Path initrd = work.resolve("initrd.cpio");
-            Files.write(initrd, InitScript.initramfs(loaded, busybox, req.holdSeconds()));
+            Files.write(initrd, programs.isEmpty() ? InitScript.initramfs(loaded, busybox, req.holdSeconds())
+                    : InitScript.initramfs(loaded, busybox, req.holdSeconds(), programs, applets(busybox)));
             Accel accel = new AccelChoice(ctx).choose(req.kvm(), qemu, bz, busybox, work);
             prepareVerdict();
             ProcessResult r;
             try (Stage stage = Stage.start(ctx.events(), "boot", "Linux " + image.release() + " under " + accel.name())) {
-                r = ctx.runner().run(ProcessSpec.of(QemuCommand.test(qemu, memory, bz, initrd, accel)).label("qemu")
+                r = ctx.runner().run(ProcessSpec.of(QemuCommand.test(qemu, memory, bz, initrd, accel, devices)).label("qemu")
                         .timeout(req.timeout()).capture().allowFailure().failureCode(ExitCode.CHECK_FAILED));
                 stage.ok();
             }
-            Verdict v = ConsoleVerdict.judge(r, loaded.stream().map(LoadedModule::name).toList(), expect, noise, accel,
-                    image.release(), Duration.ofNanos(System.nanoTime() - start));
+            if (!r.timedOut() && r.exitCode() != 0 && !devices.isEmpty()) {
+                ConsoleVerdict.refusedDevice(r.output(), devices).ifPresent(d -> {
+                    throw refusedDevice(d, additions.devices().contains(d.device()) ? "--device" : "rkmod.toml's devices");
+                });
+            }
+            Verdict v = ConsoleVerdict.judge(r, loaded.stream().map(LoadedModule::name).toList(),
+                    programs.stream().map(RunProgram::shown).toList(), expect, noise, accel, image.release(),
+                    Duration.ofNanos(System.nanoTime() - start));
             req.junit().ifPresent(j -> FileOps.writeAtomically(j, JunitReport.of(v).getBytes(StandardCharsets.UTF_8)));
             return v;
         } catch (IOException e) {
@@ -134,8 +169,90 @@ public final class VmTestWorkflow {
                 .orElseGet(() -> kdir.resolve(TREE_IMAGE));
     }
 
+    /**
+     * The devices and programs of a run: the request's, then those of {@code toml} (the programs' paths relative to
+     * {@code projectDir}), each checked before anything boots: a device must be one to add ("help" only lists them), a
+     * program one the VM can run ({@link RunProgram#check}). Public for the matrix, which checks them before its rows.
+     */
+    public Additions additions(List<String> devices, List<Path> run, Optional<ProjectToml> toml, Path projectDir,
+                               Path busybox) {
+        List<String> tomlDevices = toml.map(ProjectToml::devices).orElse(List.of());
+        for (String d : devices) {
+            checkDevice(d, "--device");
+        }
+        for (String d : tomlDevices) {
+            checkDevice(d, "rkmod.toml's devices");
+        }
+        List<RunProgram> programs = new ArrayList<>();
+        Supplier<List<String>> lazyApplets = () -> {
+            requireBusybox(busybox);
+            return applets(busybox);
+        };
+        for (Path p : run) {
+            programs.add(RunProgram.check(p, p.toString(), "--run", lazyApplets));
+        }
+        for (String p : toml.map(ProjectToml::run).orElse(List.of())) {
+            programs.add(RunProgram.check(projectDir.resolve(p), p, "rkmod.toml's run", lazyApplets));
+        }
+        return new Additions(List.copyOf(devices), tomlDevices, List.copyOf(programs));
+    }
+
+    private static void checkDevice(String d, String from) {
+        String bare = d.strip();
+        if (bare.isEmpty() || bare.startsWith("-")) {
+            throw new RkmodException(ExitCode.USAGE, from + " '" + d + "' is not a QEMU device",
+                    "vmtest passes each as -device DEVICE to QEMU", "Pass a device model, e.g. pci-testdev or isa-serial,"
+                    + " with properties after commas (virtio-rng-pci,id=rng0)");
+        }
+        if (bare.equals("help") || bare.equals("?") || bare.endsWith(",help") || bare.endsWith(",?")) {
+            throw new RkmodException(ExitCode.USAGE, from + " " + d + " asks QEMU for a list, not for a device",
+                    "vmtest adds each device to the test VM; QEMU's help would only print and exit",
+                    "Run 'qemu-system-x86_64 -device help' (or -device NAME,help) yourself, then pass the device");
+        }
+    }
+
+    private static RkmodException refusedDevice(ConsoleVerdict.RefusedDevice d, String from) {
+        return new RkmodException(ExitCode.USAGE, "QEMU refused " + from + " " + d.device() + ": " + d.message(),
+                "QEMU checks the devices before it boots the kernel, and cannot add this one to the test VM (a pc"
+                        + " machine with a PCI bus, no default devices); nothing was booted",
+                "List the devices with 'qemu-system-x86_64 -device help' and a device's properties with"
+                        + " 'qemu-system-x86_64 -device NAME,help'");
+    }
+
+    private static void requireBusybox(Path busybox) {
+        if (!Files.isRegularFile(busybox)) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "/bin/busybox is missing", "The test VM's userland is busybox-static",
+                    "Run 'rkmod deps --install' (package busybox-static)");
+        }
+    }
+
+    /** busybox's applets as paths ({@code busybox --list-full}: bin/sh, usr/bin/env, ...); just bin/sh if it cannot say. */
+    private List<String> applets(Path busybox) {
+        if (applets != null) {
+            return applets;
+        }
+        ProcessResult r = ctx.runner().run(ProcessSpec.of(busybox.toString(), "--list-full").label("busybox")
+                .capture().quiet().noLog().allowFailure().timeout(Duration.ofSeconds(10)));
+        List<String> out = r.ok() ? r.output().stream().map(String::strip).filter(l -> !l.isEmpty()).toList() : List.of();
+        applets = out.isEmpty() ? List.of("bin/sh") : out;
+        return applets;
+    }
+
+    /** The project's rkmod.toml; one rkmod cannot read is ignored with a warning, as are keys of [vmtest] it does not know. */
+    private Optional<ProjectToml> readToml(Path dir) {
+        try {
+            Optional<ProjectToml> t = ProjectToml.read(dir);
+            t.ifPresent(p -> p.ignored().forEach(k -> ctx.events().warn(dir.resolve(ProjectToml.FILE) + ": ignoring [vmtest] "
+                    + k + ", a key rkmod does not know (it reads " + String.join(", ", ProjectToml.VMTEST_KEYS) + ")")));
+            return t;
+        } catch (IOException | FormatException e) {
+            ctx.events().warn("ignoring " + dir.resolve(ProjectToml.FILE) + ": " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     /** The --expect patterns, checked, then the lines of the module directory's rkmod.toml (literally). */
-    private List<String> expectations(Request req) {
+    private List<String> expectations(Request req, Optional<ProjectToml> toml) {
         for (String e : req.expect()) {
             try {
                 Pattern.compile(e);
@@ -145,12 +262,7 @@ public final class VmTestWorkflow {
             }
         }
         List<String> expect = new ArrayList<>(req.expect());
-        Path toml = req.modules().get(0).ko().toAbsolutePath().getParent();
-        try {
-            ProjectToml.read(toml).ifPresent(t -> t.expect().forEach(e -> expect.add(Pattern.quote(e))));
-        } catch (IOException | FormatException e) {
-            ctx.events().warn("ignoring " + toml.resolve(ProjectToml.FILE) + ": " + e.getMessage());
-        }
+        toml.ifPresent(t -> t.expect().forEach(e -> expect.add(Pattern.quote(e))));
         return expect;
     }
 

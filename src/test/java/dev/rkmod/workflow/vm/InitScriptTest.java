@@ -114,4 +114,69 @@ class InitScriptTest {
         Files.writeString(dir.resolve("rkmod-kernel.json"), "{\"schema\": 1, \"bzImage\": \"out/boot/bzImage-6.1\"}");
         assertThat(VmTestWorkflow.treeImage(dir)).isEqualTo(dir.resolve("out/boot/bzImage-6.1"));
     }
+
+    static RunProgram program(String file, String shown) {
+        return new RunProgram(Path.of(file), shown, "a script for /bin/sh", ("#!/bin/sh\necho " + shown + "\n")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void programsRunAfterLoadingAndBeforeUnloadingWithDebugfsMountedAndTheirLinesMarked() {
+        String init = InitScript.text(List.of(module("a.ko", "", "mod_a")), 0.5,
+                List.of(program("/src/tests/read modules.sh", "tests/read modules.sh"), program("/src/prog", "prog")));
+        assertThat(init).isEqualTo("""
+                #!/bin/busybox sh
+                B=/bin/busybox
+                $B mount -t proc proc /proc
+                $B mount -t sysfs sysfs /sys
+                $B mount -t devtmpfs devtmpfs /dev 2>/dev/null
+                echo 'RKMOD-VMTEST: booted'
+                echo 'RKMOD-VMTEST: begin insmod 1 mod_a'
+                $B insmod /modules/1-mod_a.ko
+                echo "RKMOD-VMTEST: end insmod 1 mod_a status=$?"
+                $B mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+                [ -d /sys/kernel/config ] && $B mount -t configfs configfs /sys/kernel/config 2>/dev/null
+                export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+                echo 'RKMOD-VMTEST: begin run 1 read_modules.sh'
+                { /programs/1-read_modules.sh </dev/null 2>&1; echo $? >/tmp/.rkmod-run-status; } | while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "RKMOD-VMTEST: run 1| $l"; done
+                st=; read -r st </tmp/.rkmod-run-status; echo "RKMOD-VMTEST: end run 1 read_modules.sh status=$st"
+                echo 'RKMOD-VMTEST: begin run 2 prog'
+                { /programs/2-prog </dev/null 2>&1; echo $? >/tmp/.rkmod-run-status; } | while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "RKMOD-VMTEST: run 2| $l"; done
+                st=; read -r st </tmp/.rkmod-run-status; echo "RKMOD-VMTEST: end run 2 prog status=$st"
+                $B sleep 0.50
+                echo 'RKMOD-VMTEST: begin rmmod 1 mod_a'
+                $B rmmod mod_a
+                echo "RKMOD-VMTEST: end rmmod 1 mod_a status=$?"
+                echo 'RKMOD-VMTEST: done'
+                $B reboot -f
+                """);
+        assertThat(InitScript.text(List.of(module("a.ko", "", "mod_a")), 0, List.of()))
+                .isEqualTo(InitScript.text(List.of(module("a.ko", "", "mod_a")), 0)).doesNotContain("debugfs");
+    }
+
+    @Test
+    void theInitramfsOfARunHoldsTheProgramsAndBusyboxsApplets() throws Exception {
+        Path busybox = Files.writeString(dir.resolve("busybox"), "BUSYBOX-BYTES");
+        Path ko = Files.writeString(dir.resolve("a.ko"), "MODULE-A-BYTES");
+        String cpio = new String(InitScript.initramfs(List.of(module(ko.toString(), "", "mod_a")), busybox, 0,
+                List.of(program("/x/t.sh", "t.sh")), List.of("bin/sh", "bin/cat", "usr/bin/env", "usr/bin/[", "sbin/insmod",
+                        "bin/busybox", "../evil")), StandardCharsets.ISO_8859_1);
+        assertThat(cpio).contains("programs/1-t.sh").contains("#!/bin/sh\necho t.sh").contains("bin/cat")
+                .contains("usr/bin/env").contains("usr/bin/[").contains("sbin/insmod").doesNotContain("evil");
+        assertThat(cpio.indexOf("usr\0")).as("usr before usr/bin").isLessThan(cpio.indexOf("usr/bin\0"));
+        assertThat(cpio.indexOf("usr/bin\0")).isLessThan(cpio.indexOf("usr/bin/env\0"));
+        String plain = new String(InitScript.initramfs(List.of(module(ko.toString(), "", "mod_a")), busybox, 0),
+                StandardCharsets.ISO_8859_1);
+        assertThat(plain).doesNotContain("programs").doesNotContain("usr/bin");
+    }
+
+    @Test
+    void eachDeviceIsOneDashDeviceAfterTheAccelerator() {
+        Path qemu = Path.of("/usr/bin/qemu-system-x86_64");
+        List<String> argv = QemuCommand.test(qemu, "256", Path.of("/k/bzImage"), Path.of("/w/initrd.cpio"), Accel.TCG,
+                List.of("pci-testdev", "virtio-rng-pci,id=rng0"));
+        assertThat(argv).endsWith("-accel", "tcg", "-device", "pci-testdev", "-device", "virtio-rng-pci,id=rng0");
+        assertThat(QemuCommand.test(qemu, "256", Path.of("/k/bzImage"), Path.of("/w/initrd.cpio"), Accel.TCG, List.of()))
+                .isEqualTo(QemuCommand.test(qemu, "256", Path.of("/k/bzImage"), Path.of("/w/initrd.cpio"), Accel.TCG));
+    }
 }

@@ -199,4 +199,86 @@ class VerdictTest {
                 M + " done"), List.of("Oops"), List.of(), List.of(), Accel.KVM, "6.1.192", Duration.ZERO);
         assertThat(v.pass()).isTrue();
     }
+
+    /** A run of rust_sid with one program, t.sh, printing {@code printed} and exiting {@code status} (null: it hung). */
+    static List<String> withProgram(Integer status, String... printed) {
+        List<String> log = new ArrayList<>(List.of(M + " booted", M + " begin insmod 1 rust_sid",
+                "[    1.0] rust_sid: Rust out-of-tree module (init)", M + " end insmod 1 rust_sid status=0",
+                M + " begin run 1 t.sh"));
+        for (String p : printed) {
+            log.add(M + " run 1| " + p);
+        }
+        if (status != null) {
+            log.addAll(List.of(M + " end run 1 t.sh status=" + status, M + " begin rmmod 1 rust_sid",
+                    M + " end rmmod 1 rust_sid status=0", M + " done"));
+        }
+        return log;
+    }
+
+    static VmTestWorkflow.Verdict judgeRun(ProcessResult r, List<String> expect) {
+        return ConsoleVerdict.judge(r, MOD, List.of("tests/t.sh"), expect, List.of(), Accel.TCG, "6.1.192", Duration.ZERO);
+    }
+
+    @Test
+    void aProgramsLinesAreShownWithTheModulesKernelLogUnderItsName() {
+        var v = judgeRun(console(withProgram(0, "rust_sid 16384 0 - Live 0x0 (O)", "", "[    9.9] not a printk line")
+                .toArray(String[]::new)), List.of("^rust_sid 16384", "rust_sid: Rust out-of-tree module"));
+        assertThat(v.pass()).as(texts(v).toString()).isFalse();
+        // the program's lines are searched by --expect as they printed them (anchored too), in console order
+        assertThat(texts(v)).containsExactly("expected line not found (in order): rust_sid: Rust out-of-tree module");
+        assertThat(v.moduleLines()).containsExactly("rust_sid: Rust out-of-tree module (init)",
+                "[tests/t.sh] rust_sid 16384 0 - Live 0x0 (O)", "[tests/t.sh] ", "[tests/t.sh] [    9.9] not a printk line");
+        assertThat(v.steps()).containsExactly(new VmTestWorkflow.Step("insmod", 1, "rust_sid", 0),
+                new VmTestWorkflow.Step("run", 1, "tests/t.sh", 0), new VmTestWorkflow.Step("rmmod", 1, "rust_sid", 0));
+    }
+
+    @Test
+    void aProgramThatExitsNonZeroFailsNamingItsFileAndStatus() {
+        var v = judgeRun(console(withProgram(3, "opening /dev/rust-misc-device").toArray(String[]::new)), List.of());
+        assertThat(texts(v)).containsExactly("run tests/t.sh exited with status 3");
+        assertThat(JunitReport.of(v)).contains("vmtest.tests/t.sh").contains("run exited with status 3");
+    }
+
+    @Test
+    void aProgramThatHangsIsNamedByTheTimeout() {
+        var v = judgeRun(timedOut(withProgram(null, "waiting").toArray(String[]::new)), List.of());
+        assertThat(texts(v)).containsExactly("timed out in run tests/t.sh (it did not return); QEMU was stopped");
+        assertThat(v.moduleLines()).contains("[tests/t.sh] waiting");
+    }
+
+    @Test
+    void whatAProgramPrintsIsNeverAMarkerNorAKernelFailure() {
+        var v = judgeRun(console(withProgram(0, "WARNING: this is the program talking", "Unknown symbol in its text",
+                M + " end run 1 t.sh status=7", M + " done", "not ok 1 looks like ktap").toArray(String[]::new)), List.of());
+        assertThat(v.pass()).as(texts(v).toString()).isTrue();
+        assertThat(v.steps()).hasSize(3).allMatch(s -> s.status() == 0);
+        assertThat(v.ktap()).isEmpty();
+        // the same words from the kernel do fail
+        List<String> log = withProgram(0);
+        log.add(6, "[    2.0] WARNING: CPU: 0 PID: 1 at rust_sid.rs:5");
+        assertThat(texts(judgeRun(console(log.toArray(String[]::new)), List.of())))
+                .containsExactly("kernel log: WARNING: CPU: 0 PID: 1 at rust_sid.rs:5");
+    }
+
+    @Test
+    void aDeviceQemuRefusedIsFoundInItsOutput() {
+        List<String> out = List.of("qemu-system-x86_64: -device pci-testdev,foo=1: Property 'pci-testdev.foo' not found");
+        assertThat(ConsoleVerdict.refusedDevice(out, List.of("isa-serial", "pci-testdev,foo=1"))).contains(
+                new ConsoleVerdict.RefusedDevice("pci-testdev,foo=1", "Property 'pci-testdev.foo' not found"));
+        assertThat(ConsoleVerdict.refusedDevice(List.of("qemu-system-x86_64: -device bogus: 'bogus' is not a valid device"
+                + " model name"), List.of("bogus"))).hasValueSatisfying(d -> assertThat(d.message())
+                .isEqualTo("'bogus' is not a valid device model name"));
+        assertThat(ConsoleVerdict.refusedDevice(List.of("qemu-system-x86_64: -kernel: could not open"), List.of("bogus"))).isEmpty();
+        assertThat(ConsoleVerdict.refusedDevice(List.of("[ 1.0] x: -device bogus: y"), List.of("bogus"))).isEmpty();
+    }
+
+    @Test
+    void aDriversDeviceMessagesAreItsKernelLogToo() {
+        var v = ConsoleVerdict.judge(console(M + " booted", M + " begin insmod 1 rust_driver_pci",
+                "[    3.387612] rust_driver_pci 0000:00:02.0: pci-testdev config space read16 vendor ID: 1b36",
+                "[    3.387700] rust_driver_pci_other: not this module", "[    3.387800] rust_driver_pci probing (no device)",
+                M + " end insmod 1 rust_driver_pci status=0", M + " done"), List.of("rust_driver_pci"), List.of(), List.of(),
+                Accel.TCG, "7.2.13+deb14-amd64", Duration.ZERO);
+        assertThat(v.moduleLines()).containsExactly("rust_driver_pci 0000:00:02.0: pci-testdev config space read16 vendor ID: 1b36");
+    }
 }
