@@ -38,6 +38,17 @@ d=$(s kernel-config-xz); head -c 2500 "$tree/.config" | xz -C crc32 --lzma2=dict
 d=$(s kconfig-depends); awk '/^config RUST$/{p=1} p{print} p&&/^\s*help/{exit}' "$tree/init/Kconfig" > "$d/rust.Kconfig"
 awk '/^config RUST_IS_AVAILABLE$/{p=1} p&&/^$/{exit} p{print}' "$tree/init/Kconfig" >> "$d/rust.Kconfig"
 d=$(s symvers); { head -40 "$tree/Module.symvers"; grep -m 40 $'\t_R' "$tree/Module.symvers"; } > "$d/Module.symvers"
+# modules.dep: an excerpt of the one vmtest made for Debian sid's modules (cache kind distro-modules) when it is cached,
+# else the host's depmod over the 6.1 module laid out under three names
+d=$(s modules-dep); sid=$(ls -d "${XDG_CACHE_HOME:-$HOME/.cache}"/rkmod/distro-modules/*/lib/modules/*/modules.dep 2>/dev/null | head -1 || true)
+if [ -n "$sid" ]; then
+  { grep -E '^kernel/fs/(btrfs|configfs)|^kernel/drivers/iio/industrialio|^kernel/lib/raid|^kernel/lib/crypto/libblake2b' "$sid"
+    head -30 "$sid"; } > "$d/modules.dep"
+else
+  for m in kernel/fs/a/a.ko kernel/lib/b-c.ko extra/rust_minimal.ko; do mkdir -p "$work/dm/lib/modules/0.0.0/$(dirname $m)"
+    cp "$ko" "$work/dm/lib/modules/0.0.0/$m"; done
+  depmod -b "$work/dm" 0.0.0 2>/dev/null; cp "$work/dm/lib/modules/0.0.0/modules.dep" "$d/modules.dep"
+fi
 d=$(s rust-exports); head -c 3000 "$tree/rust/exports_kernel_generated.h" > "$d/exports_kernel_generated.h"
 d=$(s bzimage); head -c 16384 "$tree/arch/x86/boot/bzImage" > "$d/bzImage.head"
 d=$(s kernel-makefile); head -c 1500 "$tree/Makefile" > "$d/Makefile"

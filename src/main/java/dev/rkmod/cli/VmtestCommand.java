@@ -95,15 +95,24 @@ final class VmtestCommand implements Callable<Integer> {
         return Json.fromRecord(VerdictJson.of(v));
     }
 
+    /** The dependencies loaded before the modules, and where they came from: one line per source. */
+    static void dependencies(PrintWriter w, VmTestWorkflow.Verdict v) {
+        java.util.Map<String, List<VmTestWorkflow.Dependency>> bySource = new java.util.LinkedHashMap<>();
+        v.dependencies().forEach(d -> bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d));
+        bySource.forEach((source, deps) -> w.println("dependencies loaded first, from " + source + ": " + String.join(", ",
+                deps.stream().map(d -> d.name() + " (" + d.path() + ", for " + String.join(", ", d.neededBy()) + ")").toList())));
+    }
+
     static void text(PrintWriter w, VmTestWorkflow.Verdict v) {
         // a program's lines are "[FILE] text"; a module's kernel log lines start with its name
         boolean programs = v.steps().stream().anyMatch(s -> s.action().equals("run"))
                 || v.moduleLines().stream().anyMatch(l -> l.startsWith("["));
+        dependencies(w, v);
         w.println(programs ? "kernel log of the module(s), and the output of --run as [FILE] lines:" : "kernel log of the module(s):");
         v.moduleLines().forEach(l -> w.println("  " + l));
         // by hand rather than printf: Formatter costs about 10 ms in a fresh JVM (the same text)
         for (VmTestWorkflow.Step s : v.steps()) {
-            w.println("  " + Text.pad(s.action(), 6) + " " + Text.pad(s.module(), 24) + " status " + s.status());
+            w.println("  " + Text.pad(s.action(), 6) + " " + Text.pad(s.shown(), 24) + " status " + s.status());
         }
         for (Ktap.Result k : v.ktap()) {
             w.println("  kunit  " + Text.pad(k.name(), 40) + " " + k.status().name().toLowerCase(Locale.ROOT));

@@ -323,6 +323,101 @@ public final class DebPackage {
         }
     }
 
+    /**
+     * Writes every regular file of {@code data.tar} below the directory {@code dirInPackage} to the same relative
+     * path under {@code dest}, in one pass: {@code usr/lib/modules/R/kernel/fs/x.ko.xz} becomes
+     * {@code dest/kernel/fs/x.ko.xz}. Files get mode 0755 if executable in the package, 0644 otherwise; directories
+     * are made as needed; links, devices and other entries are not written (the count of them is returned). Entry
+     * paths are normalised and checked, so nothing is written outside {@code dest}. {@code dest} should be a new
+     * directory (a cache entry being built): files are written in place, not atomically one by one.
+     *
+     * @param maxBytes the most bytes all the files together may hold
+     * @return how many files were written and how many entries below the directory were not regular files
+     * @throws FormatException as {@link #dataPaths(Path)} does; CORRUPT if the files exceed {@code maxBytes} or a
+     *                         path is written twice; UNSUPPORTED for a sparse file
+     * @throws IOException     if the package cannot be read or {@code dest} cannot be written
+     * @throws IllegalArgumentException if {@code dirInPackage} leads above the root or {@code maxBytes} is negative
+     */
+    public static TreeCount extractTree(Path deb, String dirInPackage, Path dest, long maxBytes) throws IOException {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes " + maxBytes + " is negative");
+        }
+        String dir = normalise(dirInPackage);
+        if (dir == null) {
+            throw new IllegalArgumentException("'" + dirInPackage + "' leads above the package root");
+        }
+        String prefix = dir.equals("/") ? "/" : dir + "/";
+        Path root = dest.toAbsolutePath().normalize();
+        Files.createDirectories(root);
+        return read(deb, Part.DATA, entries -> {
+            int files = 0;
+            int other = 0;
+            long total = 0;
+            int count = 0;
+            byte[] buf = new byte[1 << 16];
+            TarArchiveEntry e;
+            while ((e = entries.next()) != null) {
+                if (++count > MAX_DATA_ENTRIES) {
+                    throw corrupt(deb, "its data.tar has more than " + MAX_DATA_ENTRIES + " entries");
+                }
+                String path = entryPath(deb, e.getName());
+                if (!path.startsWith(prefix) || path.length() == prefix.length() || e.isDirectory()) {
+                    continue;
+                }
+                if (e.isSparse()) {
+                    throw new FormatException(FormatException.Reason.UNSUPPORTED, path + " in " + deb + " is a sparse file",
+                            "dpkg does not make sparse entries and rkmod does not read them", FIX);
+                }
+                if (!isRegular(e)) {
+                    other++;
+                    continue;
+                }
+                Path target = root.resolve(path.substring(prefix.length())).normalize();
+                if (!target.startsWith(root) || target.equals(root)) {
+                    throw corrupt(deb, "its entry " + path + " would be written outside " + dirInPackage);
+                }
+                try {
+                    Files.createDirectories(target.getParent());
+                } catch (IOException ex) {
+                    throw new DestinationFailure(ex);
+                }
+                if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    throw corrupt(deb, "its data.tar holds " + path + " twice");
+                }
+                try (OutputStream out = newFile(target)) {
+                    int n;
+                    while ((n = entries.content().read(buf)) >= 0) {
+                        total += n;
+                        if (total > maxBytes) {
+                            throw corrupt(deb, "the files below " + dir + " in its data.tar are larger than the limit of "
+                                    + maxBytes + " bytes");
+                        }
+                        out.write(buf, 0, n);
+                    }
+                }
+                try {
+                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString((e.getMode() & 0100) != 0
+                            ? "rwxr-xr-x" : "rw-r--r--"));
+                } catch (IOException ex) {
+                    throw new DestinationFailure(ex);
+                }
+                files++;
+            }
+            return new TreeCount(files, other);
+        });
+    }
+
+    /** What {@link #extractTree} wrote: regular files, and entries of other kinds (links, devices) it left out. */
+    public record TreeCount(int files, int notRegular) { }
+
+    private static OutputStream newFile(Path file) {
+        try {
+            return new Destination(Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+        } catch (IOException e) {
+            throw new DestinationFailure(e);
+        }
+    }
+
     /** What one pass over data.tar found at a path. */
     private record Found(boolean copied, boolean executable, String link) {
         static final Found ABSENT = new Found(false, false, null);

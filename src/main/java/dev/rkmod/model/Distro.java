@@ -24,12 +24,16 @@ import java.util.stream.Collectors;
  * @param headersDir     the headers directory inside the root, {@code %s} being the release
  * @param imagePackages  packages that may hold the bzImage, tried in order, {@code %s} being the release
  * @param imagePaths     paths of the bzImage inside those packages, tried in order
+ * @param modulesPackages packages that may hold the kernel's modules, tried in order, {@code %s} being the release
+ *                       (vmtest loads a module's dependencies from them)
+ * @param modulesDirs    the modules directory inside those packages, tried in order ({@code %s}: the release)
  * @param bootNoise      kernel log lines of this distro's kernel that look like failures and are not
  *                       (regular expressions matched against one log line)
  */
 public record Distro(String id, String name, String suite, String flavour, String headersMeta, String headersPrefix,
                      String sourceMeta, String sourcePrefix, String sourceTarball, String headersDir,
-                     List<String> imagePackages, List<String> imagePaths, List<String> bootNoise) {
+                     List<String> imagePackages, List<String> imagePaths, List<String> modulesPackages,
+                     List<String> modulesDirs, List<String> bootNoise) {
 
     /** Debian unstable, amd64 flavour: Rust-enabled, GCC-built kernels whose headers lack the Rust set. */
     public static final Distro DEBIAN_SID = new Distro("debian-sid", "Debian sid", "sid", "amd64",
@@ -37,6 +41,9 @@ public record Distro(String id, String name, String suite, String flavour, Strin
             "/usr/src/linux-source-%s.tar.xz", "/usr/src/linux-headers-%s",
             List.of("linux-binary-%s", "linux-image-%s"),
             List.of("usr/lib/modules/%s/vmlinuz", "boot/vmlinuz-%s"),
+            // since 6.19 the modules are in linux-modules-<release>; older kernels keep them in linux-image-<release>
+            List.of("linux-modules-%s", "linux-image-%s"),
+            List.of("usr/lib/modules/%s", "lib/modules/%s"),
             List.of(
                     // Spectre/MDS mitigation notes and the like, printed by every generic x86 kernel under TCG
                     "^(Spectre V\\d|MDS|MMIO Stale Data|RETBleed|ITS|GDS|SRBDS|TAA|VMSCAPE)\\b.*",
@@ -81,6 +88,14 @@ public record Distro(String id, String name, String suite, String flavour, Strin
 
     public List<String> imagePaths(String release) {
         return imagePaths.stream().map(p -> String.format(p, release)).toList();
+    }
+
+    public List<String> modulesPackages(String release) {
+        return modulesPackages.stream().map(p -> String.format(p, release)).toList();
+    }
+
+    public List<String> modulesDirs(String release) {
+        return modulesDirs.stream().map(p -> String.format(p, release)).toList();
     }
 
     /** "7.2" from "7.2.13+deb14-amd64". */

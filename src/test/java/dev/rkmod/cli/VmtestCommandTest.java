@@ -110,7 +110,8 @@ class VmtestCommandTest {
                       "name": "demo_suite",
                       "status": "fail"
                     }
-                  ]
+                  ],
+                  "dependencies": []
                 }""");
     }
 
@@ -151,7 +152,8 @@ class VmtestCommandTest {
                     "second: hi",
                     "demo: bye"
                   ],
-                  "ktap": []
+                  "ktap": [],
+                  "dependencies": []
                 }""");
     }
 
@@ -190,6 +192,44 @@ class VmtestCommandTest {
                 verdict: PASS  (Linux 6.12.117, KVM, 1.5 s)
                 console log: /tmp/x/console.log
                 """);
+    }
+
+    @Test
+    void textAndJsonOfARunWithADependencyNameItAndWhereItCameFrom() {
+        String source = "Debian sid's linux-modules-7.2.13+deb14-amd64 7.2.13-1";
+        VmTestWorkflow.Verdict v = new VmTestWorkflow.Verdict(true, List.of(), List.of(new Step("insmod", 0, "configfs", 0),
+                new Step("insmod", 1, "rust_configfs", 0), new Step("rmmod", 1, "rust_configfs", 0),
+                new Step("rmmod", 0, "configfs", 0)), List.of("rust_configfs: Rust configfs sample (init)"), List.of(),
+                List.of(), null, Accel.TCG, "7.2.13+deb14-amd64", Duration.ofMillis(5100)).withDependencies(List.of(
+                new VmTestWorkflow.Dependency("configfs", "kernel/fs/configfs/configfs.ko.xz",
+                        Path.of("/c/kernel/fs/configfs/configfs.ko.xz"), source, List.of("rust_configfs"))));
+        assertThat(text(v)).isEqualTo("""
+                dependencies loaded first, from Debian sid's linux-modules-7.2.13+deb14-amd64 7.2.13-1: configfs \
+                (kernel/fs/configfs/configfs.ko.xz, for rust_configfs)
+                kernel log of the module(s):
+                  rust_configfs: Rust configfs sample (init)
+                  insmod configfs (a dependency)  status 0
+                  insmod rust_configfs            status 0
+                  rmmod  rust_configfs            status 0
+                  rmmod  configfs (a dependency)  status 0
+                verdict: PASS  (Linux 7.2.13+deb14-amd64, TCG, 5.1 s)
+                """);
+        assertThat(Json.GSON.toJson(VmtestCommand.json(v)).replaceAll("\\s+", "")).contains("""
+                  "dependencies": [
+                    {
+                      "name": "configfs",
+                      "path": "kernel/fs/configfs/configfs.ko.xz",
+                      "source": "Debian sid's linux-modules-7.2.13+deb14-amd64 7.2.13-1",
+                      "neededBy": [
+                        "rust_configfs"
+                      ]
+                    }
+                  ]""".replaceAll("\\s+", "")).contains("""
+                    {
+                      "action": "insmod",
+                      "module": "configfs",
+                      "status": 0
+                    },""".replaceAll("\\s+", ""));
     }
 
 

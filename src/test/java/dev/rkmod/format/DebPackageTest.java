@@ -290,6 +290,41 @@ class DebPackageTest {
         assertThat(leftovers(tmp.resolve("out"))).isEmpty();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"xz", "zstd"})
+    void extractsADirectoryTreeInOnePassWithoutItsLinks(String compression) throws Exception {
+        Path deb = build("modules", compression, CONTROL, root -> {
+            file(root, "/usr/lib/modules/6.1.0-test/kernel/fs/configfs/configfs.ko.xz", randomBytes(1, 5000));
+            file(root, "/usr/lib/modules/6.1.0-test/kernel/lib/xor.ko.xz", randomBytes(2, 300));
+            file(root, "/usr/lib/modules/6.1.0-other/kernel/x.ko", randomBytes(3, 10));
+            file(root, "/usr/share/doc/rkmod-test/copyright", "text\n".getBytes(StandardCharsets.US_ASCII));
+            link(root, "/usr/lib/modules/6.1.0-test/build", "/usr/src/linux-headers-6.1.0-test");
+        });
+        Path src = tmp.resolve("modules-" + compression);
+        Path dest = tmp.resolve("out/lib/modules/6.1.0-test");
+        DebPackage.TreeCount n = DebPackage.extractTree(deb, "./usr/lib/modules/6.1.0-test/", dest, 1 << 20);
+        assertThat(n).isEqualTo(new DebPackage.TreeCount(2, 1));
+        assertThat(Files.readAllBytes(dest.resolve("kernel/fs/configfs/configfs.ko.xz")))
+                .isEqualTo(bytesOf(src, "/usr/lib/modules/6.1.0-test/kernel/fs/configfs/configfs.ko.xz"));
+        assertThat(dest.resolve("kernel/lib/xor.ko.xz")).hasSize(300);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest.resolve("kernel/lib/xor.ko.xz"))))
+                .isEqualTo("rw-r--r--");
+        assertThat(dest.resolve("build")).doesNotExist();
+        try (Stream<Path> s = Files.walk(tmp.resolve("out"))) {
+            assertThat(s.filter(Files::isRegularFile).count()).as("nothing outside the directory").isEqualTo(2);
+        }
+        // a directory the package lacks: nothing; the bound counts all files together
+        assertThat(DebPackage.extractTree(deb, "/lib/modules/6.1.0-test", tmp.resolve("none"), 1 << 20))
+                .isEqualTo(new DebPackage.TreeCount(0, 0));
+        assertThatThrownBy(() -> DebPackage.extractTree(deb, "/usr/lib/modules/6.1.0-test", tmp.resolve("small"), 5100))
+                .isInstanceOfSatisfying(FormatException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(FormatException.Reason.CORRUPT);
+                    assertThat(e.why()).contains("larger than the limit of 5100 bytes");
+                });
+        assertThatThrownBy(() -> DebPackage.extractTree(deb, "/../etc", tmp.resolve("x"), 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     private static List<Path> leftovers(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList();

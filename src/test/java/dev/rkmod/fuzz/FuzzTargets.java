@@ -4,6 +4,7 @@ import dev.rkmod.format.AptSources;
 import dev.rkmod.format.BzImage;
 import dev.rkmod.format.CompressedModule;
 import dev.rkmod.format.DebPackage;
+import dev.rkmod.format.ModulesDep;
 import dev.rkmod.format.DpkgFileLists;
 import dev.rkmod.format.DpkgStatus;
 import dev.rkmod.format.ElfFile;
@@ -152,6 +153,10 @@ public final class FuzzTargets {
             RustExports.ofSymvers(m);
             m.get("printk").ifPresent(ModuleSymvers.Export::gplOnly);
         }));
+        t.add(new FuzzTarget("modules-dep", true, List.of(": ", ".ko.xz", ".ko", " kernel/", "/../", "\n"), FORMAT, (in, s) -> {
+            ModulesDep d = ModulesDep.read(Files.write(s.resolve("modules.dep"), in));
+            d.closure(List.of("configfs", "btrfs", "industrialio_configfs", "absent"));
+        }));
         t.add(new FuzzTarget("rust-exports", true, List.of("EXPORT_SYMBOL_RUST_GPL(", ")", "_R"), FORMAT, (in, s) -> {
             Files.createDirectories(s.resolve("rust"));
             Files.write(s.resolve("rust/exports_kernel_generated.h"), in);
@@ -225,6 +230,8 @@ public final class FuzzTargets {
                     }
                     DebPackage.dataPaths(deb);
                     DebPackage.extractDataFile(deb, "/usr/share/doc/rkmod-fuzz/m.ko", s.resolve("out/m.ko"), 1 << 20);
+                    deleteTree(s.resolve("tree"));
+                    DebPackage.extractTree(deb, "/usr/share/doc", s.resolve("tree"), 1 << 20);
                 }));
         t.add(new FuzzTarget("deb-control-text", true, List.of("Package: ", "Version: ", "Architecture: ", " .", "\t"), FORMAT,
                 (in, s) -> DebPackage.Control.parse(text(in)).architecture()));

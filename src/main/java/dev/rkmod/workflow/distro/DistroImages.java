@@ -6,17 +6,14 @@ import dev.rkmod.infra.cache.CacheEntry;
 import dev.rkmod.infra.cache.CacheKey;
 import dev.rkmod.infra.event.Stage;
 import dev.rkmod.infra.host.Chroot;
-import dev.rkmod.infra.process.ProcessResult;
 import dev.rkmod.model.Distro;
 import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +24,6 @@ import java.util.Map;
  * (kind "distro-image"). rkmod reads the .deb itself; nothing is installed.
  */
 public final class DistroImages {
-    private static final Duration APT_TIMEOUT = Duration.ofMinutes(20);
-
     private final Context ctx;
 
     public DistroImages(Context ctx) {
@@ -55,12 +50,9 @@ public final class DistroImages {
              Stage stage = Stage.start(ctx.events(), "image", "downloading " + d.name() + "'s kernel image " + h.release()
                      + " " + h.headersVersion())) {
             for (String pkg : h.imagePackages()) {
-                ProcessResult r = ctx.runner().run(c.spec(download.toString(), List.of(),
-                                List.of("apt-get", "-q", "-o", "APT::Sandbox::User=root", "download", pkg + "=" + h.headersVersion()))
-                        .label("apt-get").timeout(APT_TIMEOUT).capture().allowFailure());
+                Path deb = ArchiveDownload.fetch(ctx, c, download, pkg, h.headersVersion());
                 tried.add(pkg + "=" + h.headersVersion());
-                Path deb = firstDeb(download);
-                if (r.ok() && deb != null) {
+                if (deb != null) {
                     for (String path : h.imagePaths()) {
                         if (extract(deb, path, dir.resolve("vmlinuz"))) {
                             Files.delete(deb);
@@ -92,14 +84,5 @@ public final class DistroImages {
             ctx.events().debug(deb.getFileName() + ": " + path + ": " + e.what());
             return false;
         }
-    }
-
-    private static Path firstDeb(Path dir) throws IOException {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.deb")) {
-            for (Path p : ds) {
-                return p;
-            }
-        }
-        return null;
     }
 }

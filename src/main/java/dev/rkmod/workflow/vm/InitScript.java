@@ -33,6 +33,14 @@ final class InitScript {
     private InitScript() {
     }
 
+    /** A dependency to load before the tested modules: its name and the module, decompressed. */
+    record Dep(String name, byte[] ko) { }
+
+    /** Where dependency {@code i} (0-based) lies in the initramfs. */
+    static String depFile(int i, Dep d) {
+        return "modules/deps/" + (i + 1) + "-" + d.name() + ".ko";
+    }
+
     /** Where module {@code i} (0-based) lies in the initramfs. */
     static String moduleFile(int i, LoadedModule m) {
         return "modules/" + (i + 1) + "-" + m.name() + ".ko";
@@ -57,10 +65,24 @@ final class InitScript {
 
     /** The /init script: load, run {@code programs} in order, hold {@code hold} seconds, unload. */
     static String text(List<LoadedModule> modules, double hold, List<RunProgram> programs) {
+        return text(modules, List.of(), hold, programs);
+    }
+
+    /**
+     * The /init script: load the dependencies {@code deps} (in order; their markers have index 0), load, run
+     * {@code programs} in order, hold {@code hold} seconds, unload, unload the dependencies in reverse.
+     */
+    static String text(List<LoadedModule> modules, List<Dep> deps, double hold, List<RunProgram> programs) {
         StringBuilder init = new StringBuilder("#!/bin/busybox sh\n");
         init.append("B=/bin/busybox\n$B mount -t proc proc /proc\n$B mount -t sysfs sysfs /sys\n");
         init.append("$B mount -t devtmpfs devtmpfs /dev 2>/dev/null\n");
         init.append("echo '").append(MARK).append(" booted'\n");
+        for (int i = 0; i < deps.size(); i++) {
+            Dep d = deps.get(i);
+            init.append("echo '").append(MARK).append(" begin insmod 0 ").append(d.name()).append("'\n");
+            init.append("$B insmod /").append(depFile(i, d)).append('\n');
+            init.append("echo \"").append(MARK).append(" end insmod 0 ").append(d.name()).append(" status=$?\"\n");
+        }
         for (int i = 0; i < modules.size(); i++) {
             LoadedModule m = modules.get(i);
             init.append("echo '").append(MARK).append(" begin insmod ").append(i + 1).append(' ').append(m.name()).append("'\n");
@@ -100,6 +122,16 @@ final class InitScript {
             init.append("echo \"").append(MARK).append(" end rmmod ").append(i + 1).append(' ').append(m.name())
                     .append(" status=$?\"\n");
         }
+        if (!deps.isEmpty() && !programs.isEmpty()) {
+            // what /init mounted for the programs holds its filesystem's module (configfs as a dependency)
+            init.append("$B umount /sys/kernel/config 2>/dev/null\n$B umount /sys/kernel/debug 2>/dev/null\n");
+        }
+        for (int i = deps.size() - 1; i >= 0; i--) {
+            Dep d = deps.get(i);
+            init.append("echo '").append(MARK).append(" begin rmmod 0 ").append(d.name()).append("'\n");
+            init.append("$B rmmod ").append(d.name()).append('\n');
+            init.append("echo \"").append(MARK).append(" end rmmod 0 ").append(d.name()).append(" status=$?\"\n");
+        }
         init.append("echo '").append(MARK).append(" done'\n$B reboot -f\n");
         return init.toString();
     }
@@ -115,8 +147,20 @@ final class InitScript {
      */
     static byte[] initramfs(List<LoadedModule> modules, Path busybox, double hold, List<RunProgram> programs,
                             List<String> applets) throws IOException {
+        return initramfs(modules, List.of(), busybox, hold, programs, applets);
+    }
+
+    /** The same with dependencies to load first, under /modules/deps. */
+    static byte[] initramfs(List<LoadedModule> modules, List<Dep> deps, Path busybox, double hold, List<RunProgram> programs,
+                            List<String> applets) throws IOException {
         CpioNewc cpio = new CpioNewc().dir("bin").dir("dev").dir("proc").dir("sys").dir("modules")
                 .file("bin/busybox", 0755, Files.readAllBytes(busybox)).symlink("bin/sh", "busybox");
+        if (!deps.isEmpty()) {
+            cpio.dir("modules/deps");
+            for (int i = 0; i < deps.size(); i++) {
+                cpio.file(depFile(i, deps.get(i)), 0644, deps.get(i).ko());
+            }
+        }
         for (int i = 0; i < modules.size(); i++) {
             cpio.file(moduleFile(i, modules.get(i)), 0644, Files.readAllBytes(modules.get(i).spec().ko()));
         }
@@ -140,7 +184,7 @@ final class InitScript {
                 cpio.file(programFile(i, programs.get(i)), 0755, programs.get(i).bytes());
             }
         }
-        cpio.file("init", 0755, text(modules, hold, programs).getBytes(StandardCharsets.UTF_8));
+        cpio.file("init", 0755, text(modules, deps, hold, programs).getBytes(StandardCharsets.UTF_8));
         return cpio.toBytes();
     }
 

@@ -9,9 +9,18 @@ import dev.rkmod.model.RkmodException;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.List;
 
-/** A module the VM will load: its name and vermagic from .modinfo, checked against the kernel before booting. */
-record LoadedModule(VmTestWorkflow.ModuleSpec spec, String name, String vermagic) {
+/**
+ * A module the VM will load: its name, vermagic and the modules it depends on ({@code depends=}, which modpost writes)
+ * from .modinfo, checked against the kernel before booting.
+ */
+record LoadedModule(VmTestWorkflow.ModuleSpec spec, String name, String vermagic, List<String> depends) {
+
+    LoadedModule(VmTestWorkflow.ModuleSpec spec, String name, String vermagic) {
+        this(spec, name, vermagic, List.of());
+    }
 
     /** Reads {@code m}'s .modinfo; a module built for another release is refused here, not by the VM. */
     static LoadedModule inspect(VmTestWorkflow.ModuleSpec m, String release) {
@@ -40,6 +49,8 @@ record LoadedModule(VmTestWorkflow.ModuleSpec spec, String name, String vermagic
                             + " module format'; checked before booting",
                     "Build the module against this kernel's tree or package: 'rkmod build --kdir KDIR'");
         }
-        return new LoadedModule(m, name, vermagic);
+        List<String> depends = Arrays.stream(info.get("depends").orElse("").split(",")).map(String::strip)
+                .filter(d -> !d.isEmpty()).distinct().toList();
+        return new LoadedModule(m, name, vermagic, depends);
     }
 }

@@ -15,7 +15,7 @@ public sealed interface Reason {
     record Timeout(VmTestWorkflow.Step open, boolean booted) implements Reason {
         @Override
         public String text() {
-            return "timed out " + (open != null ? "in " + open.action() + " " + open.module() + " (it did not return)"
+            return "timed out " + (open != null ? "in " + open.action() + " " + open.shown() + " (it did not return)"
                     : booted ? "after /init started" : "before /init started (the kernel did not boot)")
                     + "; QEMU was stopped";
         }
@@ -33,7 +33,7 @@ public sealed interface Reason {
     record Unfinished(VmTestWorkflow.Step last) implements Reason {
         @Override
         public String text() {
-            return "/init did not finish" + (last != null ? " (last step: " + last.action() + " " + last.module() + ")" : "");
+            return "/init did not finish" + (last != null ? " (last step: " + last.action() + " " + last.shown() + ")" : "");
         }
     }
 
@@ -46,7 +46,7 @@ public sealed interface Reason {
 
         @Override
         public String text() {
-            return step.action() + " " + step.module() + (exited() ? " exited with status " + step.status()
+            return step.action() + " " + step.shown() + (exited() ? " exited with status " + step.status()
                     : ": status unknown (its marker line was garbled)");
         }
     }

@@ -1,10 +1,12 @@
 package dev.rkmod.workflow.vm;
 
 import dev.rkmod.format.BzImage;
+import dev.rkmod.format.CompressedModule;
 import dev.rkmod.format.FormatException;
 import dev.rkmod.format.HeadersManifest;
 import dev.rkmod.format.KernelManifest;
 import dev.rkmod.format.Ktap;
+import dev.rkmod.format.ModulesDep;
 import dev.rkmod.format.ProjectToml;
 import dev.rkmod.infra.event.Stage;
 import dev.rkmod.infra.fs.FileOps;
@@ -15,6 +17,8 @@ import dev.rkmod.model.ExitCode;
 import dev.rkmod.model.RkmodException;
 import dev.rkmod.workflow.Context;
 import dev.rkmod.workflow.distro.DistroImages;
+import dev.rkmod.workflow.distro.DistroModules;
+import dev.rkmod.workflow.install.Depmod;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -86,13 +90,45 @@ public final class VmTestWorkflow {
         }
     }
 
-    /** One insmod or rmmod (index counts the modules from 1); status is null when it never finished. */
-    public record Step(String action, int index, String module, Integer status) { }
+    /**
+     * One insmod, rmmod or run (index counts the modules, or the programs, from 1; a dependency's insmod and rmmod
+     * have index 0); status is null when it never finished.
+     */
+    public record Step(String action, int index, String module, Integer status) {
+        /** Whether this loads or unloads a dependency rather than a tested module. */
+        public boolean dependency() {
+            return index == 0 && !action.equals("run");
+        }
+
+        /** The module or program as the verdict names it: "configfs (a dependency)". */
+        public String shown() {
+            return dependency() ? module + " (a dependency)" : module;
+        }
+    }
+
+    /**
+     * A module the tested ones depend on, loaded before them from the kernel's own modules: its name, its path among
+     * them ({@code kernel/fs/configfs/configfs.ko.xz}), the file, where the modules came from, and the tested modules
+     * that need it.
+     */
+    public record Dependency(String name, String path, Path file, String source, List<String> neededBy) { }
 
     /** The outcome: pass when there is no reason to fail. */
     public record Verdict(boolean pass, List<Reason> reasons, List<Step> steps, List<String> moduleLines,
                           List<String> expected, List<Ktap.Result> ktap, Path consoleLog, Accel accel, String release,
-                          Duration took) { }
+                          Duration took, List<Dependency> dependencies) {
+        /** A verdict of a run that loaded no dependencies. */
+        public Verdict(boolean pass, List<Reason> reasons, List<Step> steps, List<String> moduleLines, List<String> expected,
+                       List<Ktap.Result> ktap, Path consoleLog, Accel accel, String release, Duration took) {
+            this(pass, reasons, steps, moduleLines, expected, ktap, consoleLog, accel, release, took, List.of());
+        }
+
+        /** The same verdict, naming the dependencies the run loaded. */
+        public Verdict withDependencies(List<Dependency> deps) {
+            return new Verdict(pass, reasons, steps, moduleLines, expected, ktap, consoleLog, accel, release, took,
+                    List.copyOf(deps));
+        }
+    }
 
     public Verdict run(Request req) {
         long start = System.nanoTime();
@@ -123,9 +159,14 @@ public final class VmTestWorkflow {
         List<RunProgram> programs = additions.programs();
         Path work = ctx.cache().scratch("vmtest");
         try {
+            List<Dependency> deps = Dependencies.resolve(loaded, wanted -> kernelModules(distroKernel, req, bz,
+                    image.release(), work, loaded, wanted));
+            List<InitScript.Dep> depFiles = dependencyFiles(deps);
             Path initrd = work.resolve("initrd.cpio");
-            Files.write(initrd, programs.isEmpty() ? InitScript.initramfs(loaded, busybox, req.holdSeconds())
-                    : InitScript.initramfs(loaded, busybox, req.holdSeconds(), programs, applets(busybox)));
+            Files.write(initrd, programs.isEmpty() && depFiles.isEmpty()
+                    ? InitScript.initramfs(loaded, busybox, req.holdSeconds())
+                    : InitScript.initramfs(loaded, depFiles, busybox, req.holdSeconds(), programs,
+                            programs.isEmpty() ? List.of() : applets(busybox)));
             Accel accel = new AccelChoice(ctx).choose(req.kvm(), qemu, bz, busybox, work);
             prepareVerdict();
             ProcessResult r;
@@ -139,9 +180,10 @@ public final class VmTestWorkflow {
                     throw refusedDevice(d, additions.devices().contains(d.device()) ? "--device" : "rkmod.toml's devices");
                 });
             }
-            Verdict v = ConsoleVerdict.judge(r, loaded.stream().map(LoadedModule::name).toList(),
-                    programs.stream().map(RunProgram::shown).toList(), expect, noise, accel, image.release(),
-                    Duration.ofNanos(System.nanoTime() - start));
+            List<String> names = new ArrayList<>(deps.stream().map(Dependency::name).toList());
+            names.addAll(loaded.stream().map(LoadedModule::name).toList());
+            Verdict v = ConsoleVerdict.judge(r, names, programs.stream().map(RunProgram::shown).toList(), expect, noise,
+                    accel, image.release(), Duration.ofNanos(System.nanoTime() - start)).withDependencies(deps);
             req.junit().ifPresent(j -> FileOps.writeAtomically(j, JunitReport.of(v).getBytes(StandardCharsets.UTF_8)));
             return v;
         } catch (IOException e) {
@@ -149,6 +191,76 @@ public final class VmTestWorkflow {
         } finally {
             FileOps.deleteTree(work);
         }
+    }
+
+    /**
+     * Where this kernel's own modules are, for the dependencies {@code wanted} of the tested modules: a distro kernel's
+     * modules package (downloaded once and cached), or the modules of the rkmod-built kernel tree the image belongs to
+     * (its modules.order, indexed by depmod in {@code work}). Neither (a bare --kernel image) is refused before booting.
+     */
+    private Dependencies.KernelModules kernelModules(Optional<HeadersManifest> distroKernel, Request req, Path bz,
+                                                     String release, Path work, List<LoadedModule> loaded,
+                                                     List<String> wanted) {
+        if (distroKernel.isPresent()) {
+            HeadersManifest h = distroKernel.get();
+            DistroModules.Modules m = new DistroModules(ctx).modules(h);
+            String distro = Distro.byId(h.distro()).map(Distro::name).orElse(h.distro());
+            return new Dependencies.KernelModules(m.dir(), distro + "'s " + m.source(), readIndex(m.dir()));
+        }
+        Optional<Path> tree = KernelTreeModules.treeOf(req.kdir(), bz, release);
+        if (tree.isPresent()) {
+            Path dir = KernelTreeModules.stage(tree.get(), release, work.resolve("modules-root"), ctx.events());
+            Depmod.find(ctx).run(work.resolve("modules-root"), release, "rkmod indexes the kernel tree's modules to find"
+                    + " a module's dependencies");
+            return new Dependencies.KernelModules(dir, "the kernel build tree " + tree.get() + " (its modules.order)",
+                    readIndex(dir));
+        }
+        String mods = loaded.stream().filter(m -> m.depends().stream().anyMatch(wanted::contains))
+                .map(m -> m.spec().ko().getFileName().toString()).distinct().reduce((a, b) -> a + " and " + b).orElse("the module");
+        throw new RkmodException(ExitCode.USAGE, mods + " depends on " + String.join(", ", wanted) + ", and vmtest"
+                + " cannot find this kernel's own modules to load " + (wanted.size() == 1 ? "it" : "them")
+                + " from (checked before booting)",
+                "It takes dependencies from a completed distro package's modules package (--kdir of a package made by"
+                        + " 'rkmod headers complete') or from the modules of an rkmod-built kernel tree (--kdir TREE, or"
+                        + " --kernel TREE/arch/x86/boot/bzImage); " + (req.kdir().isPresent() ? req.kdir().get()
+                        + " is neither, or is of another release than " + release : "--kernel " + bz + " alone is an image"
+                        + " without its modules"),
+                "Pass --kdir with the kernel's build tree or completed package, or pass the dependencies as modules"
+                        + " before the module that needs them (rkmod vmtest " + wanted.get(0) + ".ko MODULE.ko)");
+    }
+
+    private static ModulesDep readIndex(Path dir) {
+        try {
+            return ModulesDep.read(dir.resolve(ModulesDep.FILE));
+        } catch (IOException e) {
+            throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot read " + dir.resolve(ModulesDep.FILE), e.getMessage(),
+                    "Run depmod for this kernel, or remove the cached modules ('rkmod cache clear --kind "
+                            + DistroModules.KIND + "')", e);
+        }
+    }
+
+    /** Each dependency's module as the VM loads it: decompressed (.ko.xz, .ko.zst, .ko.gz), since busybox insmod may not. */
+    private static List<InitScript.Dep> dependencyFiles(List<Dependency> deps) {
+        List<InitScript.Dep> out = new ArrayList<>();
+        for (Dependency d : deps) {
+            byte[] data;
+            try {
+                data = Files.readAllBytes(d.file());
+            } catch (IOException e) {
+                throw new RkmodException(ExitCode.ENVIRONMENT, "Cannot read the dependency " + d.file(), e.getMessage(),
+                        "Run depmod for this kernel again, or remove the cached modules ('rkmod cache clear --kind "
+                                + DistroModules.KIND + "')", e);
+            }
+            try {
+                data = CompressedModule.detect(data) == CompressedModule.Kind.NONE ? data : CompressedModule.decompress(data);
+            } catch (FormatException e) {
+                throw new RkmodException(ExitCode.ENVIRONMENT, "The dependency " + d.file() + " cannot be decompressed: "
+                        + e.what(), e.why(), "Remove the cached modules ('rkmod cache clear --kind " + DistroModules.KIND
+                        + "') so that they are fetched again", e);
+            }
+            out.add(new InitScript.Dep(d.name(), data));
+        }
+        return out;
     }
 
     /**

@@ -61,6 +61,51 @@ class InitScriptTest {
     }
 
     @Test
+    void dependenciesAreLoadedFirstAndUnloadedLastWithMarkersTheVerdictNamesAsDependencies() throws Exception {
+        List<LoadedModule> mods = List.of(module("c.ko", "", "rust_configfs"));
+        List<InitScript.Dep> deps = List.of(new InitScript.Dep("xor", "XOR-KO".getBytes(StandardCharsets.US_ASCII)),
+                new InitScript.Dep("configfs", "CONFIGFS-KO".getBytes(StandardCharsets.US_ASCII)));
+        String init = InitScript.text(mods, deps, 0, List.of());
+        assertThat(init).contains("""
+                echo 'RKMOD-VMTEST: booted'
+                echo 'RKMOD-VMTEST: begin insmod 0 xor'
+                $B insmod /modules/deps/1-xor.ko
+                echo "RKMOD-VMTEST: end insmod 0 xor status=$?"
+                echo 'RKMOD-VMTEST: begin insmod 0 configfs'
+                $B insmod /modules/deps/2-configfs.ko
+                echo "RKMOD-VMTEST: end insmod 0 configfs status=$?"
+                echo 'RKMOD-VMTEST: begin insmod 1 rust_configfs'
+                """).contains("""
+                echo "RKMOD-VMTEST: end rmmod 1 rust_configfs status=$?"
+                echo 'RKMOD-VMTEST: begin rmmod 0 configfs'
+                $B rmmod configfs
+                echo "RKMOD-VMTEST: end rmmod 0 configfs status=$?"
+                echo 'RKMOD-VMTEST: begin rmmod 0 xor'
+                $B rmmod xor
+                echo "RKMOD-VMTEST: end rmmod 0 xor status=$?"
+                echo 'RKMOD-VMTEST: done'
+                """);
+        List<String> console = init.lines().filter(l -> l.startsWith("echo "))
+                .map(l -> l.substring(6, l.length() - 1).replace("$?", "0")).toList();
+        var v = ConsoleVerdict.judge(VerdictTest.console(console.toArray(String[]::new)),
+                List.of("xor", "configfs", "rust_configfs"), List.of(), List.of(), Accel.TCG, "7.2", java.time.Duration.ZERO);
+        assertThat(v.pass()).isTrue();
+        assertThat(v.steps()).extracting(VmTestWorkflow.Step::shown).containsExactly("xor (a dependency)",
+                "configfs (a dependency)", "rust_configfs", "rust_configfs", "configfs (a dependency)", "xor (a dependency)");
+        // a dependency's failure names it as one
+        List<String> failing = console.stream().map(l -> l.equals("RKMOD-VMTEST: end insmod 0 configfs status=0")
+                ? "RKMOD-VMTEST: end insmod 0 configfs status=1" : l).toList();
+        var f = ConsoleVerdict.judge(VerdictTest.console(failing.toArray(String[]::new)), List.of("rust_configfs"), List.of(),
+                List.of(), Accel.TCG, "7.2", java.time.Duration.ZERO);
+        assertThat(f.reasons()).extracting(Reason::text).containsExactly("insmod configfs (a dependency) exited with status 1");
+        String cpio = new String(InitScript.initramfs(List.of(module(Files.writeString(dir.resolve("c.ko"), "C-KO").toString(),
+                "", "rust_configfs")), deps, Files.writeString(dir.resolve("busybox"), "BB"), 0, List.of(), List.of()),
+                StandardCharsets.ISO_8859_1);
+        assertThat(cpio).contains("modules/deps/1-xor.ko").contains("XOR-KO").contains("modules/deps/2-configfs.ko")
+                .contains("CONFIGFS-KO").contains("modules/1-rust_configfs.ko");
+    }
+
+    @Test
     void theInitramfsHoldsBusyboxTheModulesAndInit() throws Exception {
         Path busybox = Files.writeString(dir.resolve("busybox"), "BUSYBOX-BYTES");
         Path ko = Files.writeString(dir.resolve("a.ko"), "MODULE-A-BYTES");
