@@ -30,7 +30,9 @@ import java.util.concurrent.Callable;
             + "the VM and runs it once the modules are loaded, with /dev, /proc, /sys and debugfs mounted: its output is "
             + "shown, a non-zero exit fails the verdict. rkmod.toml's [vmtest] devices and run add theirs. A program the "
             + "VM cannot run (another architecture, dynamically linked, an interpreter busybox lacks) is refused before "
-            + "booting (exit 2).")
+            + "booting (exit 2). A module's dependencies (depends: in its .modinfo) are loaded first from the kernel's "
+            + "own modules: a distro kernel's modules package (downloaded once, cached) or an rkmod-built tree's; one "
+            + "the kernel lacks is named before booting (exit 1).")
 final class VmtestCommand implements Callable<Integer> {
     private final Session session;
 

@@ -95,10 +95,20 @@ public final class ModulesDep {
             }
             String path = checkPath(source, lineNo, l.substring(0, colon).strip());
             List<String> needs = new ArrayList<>();
-            for (String d : l.substring(colon + 1).strip().split("[ \t]+")) {
-                if (!d.isEmpty()) {
-                    needs.add(checkPath(source, lineNo, d));
+            int i = colon + 1;
+            int n = l.length();
+            while (i < n) {
+                while (i < n && (l.charAt(i) == ' ' || l.charAt(i) == '\t')) {
+                    i++;
                 }
+                int j = i;
+                while (j < n && l.charAt(j) != ' ' && l.charAt(j) != '\t') {
+                    j++;
+                }
+                if (j > i) {
+                    needs.add(checkPath(source, lineNo, l.substring(i, j)));
+                }
+                i = j;
             }
             Entry e = new Entry(moduleName(path), path, List.copyOf(needs));
             if (byPath.putIfAbsent(path, e) == null) {
@@ -182,18 +192,35 @@ public final class ModulesDep {
     }
 
     private static String checkPath(String source, int lineNo, String p) {
-        boolean module = SUFFIXES.stream().anyMatch(s -> p.endsWith(s) && p.length() > s.length()
-                && p.charAt(p.length() - s.length() - 1) != '/');
         if (p.startsWith("/") || p.equals("..") || p.startsWith("../") || p.contains("/../") || p.endsWith("/..")
-                || p.contains("\0") || !module) {
+                || suffixLength(p) == 0) {
             throw corrupt(source, "line " + lineNo + " names '" + shorten(p) + "', not a module path inside the kernel's"
                     + " module directory");
         }
-        if (!moduleName(p).matches("[A-Za-z0-9_]+")) {
-            throw corrupt(source, "line " + lineNo + " names '" + shorten(p) + "', whose file name is not a module name"
-                    + " (letters, digits, '_' and '-')");
+        int end = p.length() - suffixLength(p);
+        int start = p.lastIndexOf('/', end - 1) + 1;
+        if (start >= end) {
+            throw corrupt(source, "line " + lineNo + " names '" + shorten(p) + "', not a module path inside the kernel's"
+                    + " module directory");
+        }
+        for (int k = start; k < end; k++) {
+            char c = p.charAt(k);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+                throw corrupt(source, "line " + lineNo + " names '" + shorten(p) + "', whose file name is not a module"
+                        + " name (letters, digits, '_' and '-')");
+            }
         }
         return p;
+    }
+
+    /** The length of a module file's suffix (".ko", ".ko.xz", ...), or 0 for another file. */
+    private static int suffixLength(String p) {
+        for (String s : SUFFIXES) {
+            if (p.endsWith(s)) {
+                return s.length();
+            }
+        }
+        return 0;
     }
 
     private static String shorten(String s) {

@@ -71,7 +71,7 @@ class BadInputsIT {
         for (String f : List.of("good.ko", "good2.ko", "trunc.ko", "trunc.ko.xz", "bomb.ko.zst", "arm64.ko", "c.ko", "pe.efi",
                 "signed.ko", "é.ko", "with space.ko", "key", "key-000", "key-644", "cert", "cert-000", "cert-other",
                 "nul.config", "arm64.config", "crlf.config", "hardlink-out.tar", "dotdot.tar", "dynamic-prog", "arm64-prog",
-                "python.sh", "crlf.sh", "prog.sh-000")) {
+                "python.sh", "crlf.sh", "prog.sh-000", "dep_user.ko", "bzImage")) {
             FIXTURES.put(f, d -> copy(f, d));
         }
         FIXTURES.put("symlink-out.tar", d -> tar(d, "symlink-out.tar", false, out -> {
@@ -218,6 +218,28 @@ class BadInputsIT {
                 """);
         run(List.of("make", "-s", "-C", kdir61.toString(), "M=" + dir, "LLVM=1", "modules"));
         Files.copy(dir.resolve("c_demo.ko"), shared.resolve("c.ko"));
+        // a module that depends on another out-of-tree one (modpost writes depends=dep_provider): alone, its dependency
+        // is in none of the kernel's own modules
+        Path deps = Files.createDirectories(shared.resolve("depmods"));
+        Files.writeString(deps.resolve("Kbuild"), "obj-m := dep_provider.o dep_user.o\n");
+        Files.writeString(deps.resolve("dep_provider.c"), """
+                #include <linux/module.h>
+                int dep_provider_value(void) { return 42; }
+                EXPORT_SYMBOL_GPL(dep_provider_value);
+                MODULE_LICENSE("GPL");
+                """);
+        Files.writeString(deps.resolve("dep_user.c"), """
+                #include <linux/module.h>
+                int dep_provider_value(void);
+                static int __init dep_user_init(void) { pr_info("dep_user: %d\\n", dep_provider_value()); return 0; }
+                static void __exit dep_user_exit(void) { }
+                module_init(dep_user_init);
+                module_exit(dep_user_exit);
+                MODULE_LICENSE("GPL");
+                """);
+        run(List.of("make", "-s", "-C", kdir61.toString(), "M=" + deps, "LLVM=1", "modules"));
+        Files.copy(deps.resolve("dep_user.ko"), shared.resolve("dep_user.ko"));
+        Files.copy(kdir61.resolve("arch/x86/boot/bzImage"), shared.resolve("bzImage"));
     }
 
     static String copy(String name, Path caseDir) throws IOException {

@@ -134,6 +134,27 @@ public final class ItSetup implements BeforeAllCallback, AfterAllCallback {
         return out;
     }
 
+    /**
+     * Files of the kernel source that a Debian root's linux-source package ships ({@code /usr/src/linux-source-*.tar.xz}),
+     * extracted in one pass over the tarball into {@code dest}: {@code patterns} are paths in the source, shell
+     * wildcards allowed ("samples/rust/*"). Returns the source's top directory under {@code dest}. Nothing of the
+     * kernel's (GPL) source is kept in this repository; tests take it from the archive at test time.
+     */
+    static Path fromKernelSource(Path root, Path dest, String... patterns) throws Exception {
+        Path tarball;
+        try (java.util.stream.Stream<Path> s = Files.list(root.resolve("usr/src"))) {
+            tarball = s.filter(p -> p.getFileName().toString().matches("linux-source-.*\\.tar\\.xz")).findFirst().orElseThrow();
+        }
+        String top = tarball.getFileName().toString().replace(".tar.xz", "");
+        Files.createDirectories(dest);
+        List<String> argv = new ArrayList<>(List.of("tar", "-xf", tarball.toString(), "--wildcards"));
+        for (String p : patterns) {
+            argv.add(top + "/" + p);
+        }
+        run(dest, argv);
+        return dest.resolve(top);
+    }
+
     /** Runs a program other than rkmod (a setup step or an oracle) on {@link #SYSTEM_PATH}; it must exit 0. */
     static String run(List<String> argv) throws Exception {
         return run(null, argv);

@@ -83,7 +83,7 @@ final class Dependencies {
         return new RkmodException(ExitCode.CHECK_FAILED, String.join("; ", parts) + ", which this kernel's own modules do"
                 + " not include (checked before booting)",
                 "vmtest loads a module's dependencies from the kernel's own modules (" + km.source() + ", "
-                        + km.index().size() + " modules in its modules.dep), and the kernel would refuse the module with"
+                        + (km.index().size() == 1 ? "1 module" : km.index().size() + " modules") + " in its modules.dep), and the kernel would refuse the module with"
                         + " 'Unknown symbol' without " + (names.size() == 1 ? "it" : "them"),
                 "Build " + names1 + " against this kernel and pass it before the module (rkmod vmtest " + names.get(0)
                         + ".ko MODULE.ko), or test on a kernel that has " + names1 + " as a module");

@@ -212,7 +212,7 @@ public final class VmTestWorkflow {
             Path dir = KernelTreeModules.stage(tree.get(), release, work.resolve("modules-root"), ctx.events());
             Depmod.find(ctx).run(work.resolve("modules-root"), release, "rkmod indexes the kernel tree's modules to find"
                     + " a module's dependencies");
-            return new Dependencies.KernelModules(dir, "the kernel build tree " + tree.get() + " (its modules.order)",
+            return new Dependencies.KernelModules(dir, "the modules.order of the kernel build tree " + tree.get(),
                     readIndex(dir));
         }
         String mods = loaded.stream().filter(m -> m.depends().stream().anyMatch(wanted::contains))
