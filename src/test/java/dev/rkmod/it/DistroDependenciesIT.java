@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -134,21 +133,12 @@ class DistroDependenciesIT {
 
     /** The origin the cached Debian modules (kind distro-modules) of this release record. */
     static Properties modulesOrigin() throws Exception {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path cache = xdg != null && !xdg.isBlank() ? Path.of(xdg, "rkmod") : Path.of(System.getProperty("user.home"), ".cache", "rkmod");
-        try (Stream<Path> s = Files.list(cache.resolve("distro-modules"))) {
-            for (Path e : s.toList()) {
-                if (Files.isDirectory(e.resolve("lib/modules").resolve(release))) {
-                    Properties p = new Properties();
-                    try (var in = Files.newBufferedReader(e.resolve("origin.properties"))) {
-                        p.load(in);
-                    }
-                    assertThat(e.resolve("lib/modules").resolve(release).resolve("kernel/fs/configfs/configfs.ko.xz"))
-                            .isRegularFile();
-                    return p;
-                }
-            }
+        Path dir = ItSetup.distroModules(release);
+        assertThat(dir.resolve("kernel/fs/configfs/configfs.ko.xz")).isRegularFile();
+        Properties p = new Properties();
+        try (var in = Files.newBufferedReader(dir.getParent().getParent().getParent().resolve("origin.properties"))) {
+            p.load(in);
         }
-        throw new AssertionError("no cached modules of " + release + " under " + cache.resolve("distro-modules"));
+        return p;
     }
 }

@@ -155,6 +155,24 @@ public final class ItSetup implements BeforeAllCallback, AfterAllCallback {
         return dest.resolve(top);
     }
 
+    /**
+     * The distro's own modules of a kernel release as vmtest cached them (kind distro-modules, made by the first vmtest
+     * that loaded a dependency): their {@code lib/modules/RELEASE} directory.
+     */
+    static Path distroModules(String release) throws Exception {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path cache = xdg != null && !xdg.isBlank() ? Path.of(xdg, "rkmod") : Path.of(System.getProperty("user.home"), ".cache", "rkmod");
+        try (java.util.stream.Stream<Path> s = Files.list(cache.resolve("distro-modules"))) {
+            for (Path e : s.toList()) {
+                Path dir = e.resolve("lib/modules").resolve(release);
+                if (Files.isDirectory(dir) && Files.isRegularFile(e.resolve("origin.properties"))) {
+                    return dir;
+                }
+            }
+        }
+        throw new AssertionError("no cached modules of " + release + " under " + cache.resolve("distro-modules"));
+    }
+
     /** Runs a program other than rkmod (a setup step or an oracle) on {@link #SYSTEM_PATH}; it must exit 0. */
     static String run(List<String> argv) throws Exception {
         return run(null, argv);
