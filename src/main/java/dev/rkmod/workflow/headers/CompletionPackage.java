@@ -89,7 +89,9 @@ public final class CompletionPackage {
         long epoch = sourceDateEpoch > 0 ? sourceDateEpoch : dev.rkmod.format.PackageFiles.DEFAULT_EPOCH;
         PackageTree.Builder b = PackageTree.builder();
         for (Map.Entry<String, String> f : files.entrySet()) {
-            b.addFile(f.getValue(), Files.readAllBytes(tree.resolve(f.getKey())), false);
+            // the Rust probe and its helper scripts keep their execute bit (lintian: script-not-executable)
+            Path src = tree.resolve(f.getKey());
+            b.addFile(f.getValue(), Files.readAllBytes(src), f.getKey().endsWith(".sh") && Files.isExecutable(src));
         }
         docs(b, name, version, maintainer, epoch, release);
         PackageTree data = b.build();

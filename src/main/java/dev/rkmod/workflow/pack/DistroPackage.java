@@ -331,9 +331,26 @@ public final class DistroPackage {
                 """).getBytes(StandardCharsets.UTF_8), false);
         String date = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss '+0000'", Locale.ENGLISH)
                 .format(Instant.ofEpochSecond(epoch).atOffset(ZoneOffset.UTC));
-        String changelog = name + " (" + version + ") unstable; urgency=medium\n\n  * " + change + "\n\n -- " + maintainer
-                + "  " + date + "\n";
+        String changelog = name + " (" + version + ") unstable; urgency=medium\n\n" + changeLines(change) + "\n -- "
+                + maintainer + "  " + date + "\n";
         b.addFile(doc + "changelog.Debian.gz", gzip(changelog), false);
+    }
+
+    /**
+     * A changelog entry's text as Debian writes it: "  * " and then lines of at most 80 characters, continued with
+     * four spaces (lintian's debian-changelog-line-too-long: a cloud flavour's release name made one line 86 long).
+     */
+    static String changeLines(String change) {
+        StringBuilder out = new StringBuilder();
+        StringBuilder line = new StringBuilder("  *");
+        for (String word : change.split(" ")) {
+            if (line.length() + 1 + word.length() > 80 && line.length() > 4) {
+                out.append(line).append('\n');
+                line = new StringBuilder("   ");
+            }
+            line.append(' ').append(word);
+        }
+        return out.append(line).append('\n').toString();
     }
 
     /** gzip -9n: no name, no time, "maximum compression", OS Unix, as lintian expects. */

@@ -89,4 +89,14 @@ class DistroPackageTest {
         Files.delete(t.resolve("module.pem"));
         DistroPackage.refuseKeys(PackageTree.builder().addTree("usr/src/x", tmp.resolve("t")).build());
     }
+
+    @Test
+    void changelogLinesStayWithinEightyColumns() {
+        String change = "Rust set completing the headers of Linux 7.2.13+deb14-cloud-amd64, made by rkmod.";
+        String text = DistroPackage.changeLines(change);
+        assertThat(text).isEqualTo("  * Rust set completing the headers of Linux 7.2.13+deb14-cloud-amd64, made by\n"
+                + "    rkmod.\n");
+        assertThat(text.lines()).allMatch(l -> l.length() <= 80);
+        assertThat(DistroPackage.changeLines("Short.")).isEqualTo("  * Short.\n");
+    }
 }
