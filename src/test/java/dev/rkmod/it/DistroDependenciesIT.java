@@ -51,7 +51,7 @@ class DistroDependenciesIT {
         assertThat(c.exit()).as(c.err()).isZero();
         release = Files.readString(pkg.resolve("include/config/kernel.release")).strip();
         Path dir = Files.createDirectories(work.resolve("rust_configfs"));
-        Path src = ItSetup.fromKernelSource(root, work.resolve("src"), "samples/rust/rust_configfs.rs");
+        Path src = ItSetup.fromKernelSource(root, work.resolve("src"), "samples/rust/*");
         Files.copy(src.resolve("samples/rust/rust_configfs.rs"), dir.resolve("rust_configfs.rs"));
         Files.writeString(dir.resolve("Kbuild"), "obj-m := rust_configfs.o\n");
         Rkmod.Result b = Rkmod.jar(Map.of(), "build", dir.toString(), "--kdir", pkg.toString(), "-q");
