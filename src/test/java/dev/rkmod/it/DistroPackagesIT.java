@@ -182,11 +182,21 @@ class DistroPackagesIT {
         return java.util.Optional.of(completion);
     }
 
+    /**
+     * The release the root's linux-headers-amd64 metapackage points to (what 'headers complete --distro debian-sid'
+     * takes), read from its dpkg status: the root may hold other releases and flavours beside it.
+     */
     private static String sidRelease(Path sid) throws IOException {
-        try (Stream<Path> s = Files.list(sid.resolve("usr/lib/modules"))) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("-amd64")).sorted().reduce((a, b) -> b)
-                    .orElseThrow();
+        for (String stanza : Files.readString(sid.resolve("var/lib/dpkg/status")).split("\n\n")) {
+            if (stanza.startsWith("Package: linux-headers-amd64\n")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^Depends:.*linux-headers-(\\S+-amd64) \\(=")
+                        .matcher(stanza);
+                if (m.find()) {
+                    return m.group(1);
+                }
+            }
         }
+        throw new AssertionError("linux-headers-amd64 is not installed in the sid root " + sid);
     }
 
     /** sha256 (or link target) of every non-directory path of the packages, read through the view. */
@@ -216,9 +226,14 @@ class DistroPackagesIT {
         String control = DebPackage.control(cdeb).field("Depends").orElseThrow();
         assertThat(control).startsWith("linux-headers-" + r + " (= ").contains("rustc (= ");
         Path mod = module("rust_sid_meta", "7.2");
+        // the kernel's own rust_minimal, from the root's linux-source at test time, through the same plain make
+        Path minimal = Files.createDirectories(work.resolve("rust_minimal_plain"));
+        Path src = ItSetup.fromKernelSource(sid.get(), work.resolve("src"), "samples/rust/*");
+        Files.copy(src.resolve("samples/rust/rust_minimal.rs"), minimal.resolve("rust_minimal.rs"));
+        Files.writeString(minimal.resolve("Kbuild"), "obj-m := rust_minimal.o\n");
         Path scratch = work.resolve("view-sid");
         try (OverlayRoot view = OverlayRoot.mount(sid.get(), scratch, ctx.runner(), ctx.host());
-             Chroot c = view.enter(List.of(cdeb.getParent(), mod))) {
+             Chroot c = view.enter(List.of(cdeb.getParent(), mod, minimal))) {
             String headersDeps = run(c, "/", "dpkg-query", "-W", "-f=${Depends}", "linux-headers-" + r).text();
             List<String> distro = new ArrayList<>(List.of("linux-headers-" + r));
             Arrays.stream(headersDeps.split(",")).map(s -> s.strip().split(" ")[0])
@@ -234,6 +249,10 @@ class DistroPackagesIT {
             assertThat(make.text()).contains("rust_sid_meta.ko");
             assertThat(ModInfo.read(mod.resolve("rust_sid_meta.ko")).get("vermagic").orElseThrow()).startsWith(r + " ");
             run(c, "/", "make", "-C", "/lib/modules/" + r + "/build", "M=" + mod, "clean");
+            ProcessResult plain = run(c, "/", "make", "-C", "/lib/modules/" + r + "/build", "M=" + minimal);
+            assertThat(plain.text()).contains("rust_minimal.ko");
+            assertThat(ModInfo.read(minimal.resolve("rust_minimal.ko")).get("vermagic").orElseThrow()).startsWith(r + " ");
+            run(c, "/", "make", "-C", "/lib/modules/" + r + "/build", "M=" + minimal, "clean");
 
             run(c, "/", "dpkg", "-r", name);
             assertThat(view.root().resolve("usr/src/linux-headers-" + r + "/rust")).doesNotExist();
